@@ -1,0 +1,66 @@
+// The `vulkanite` command line. Strings are parsed here, once; the library takes typed values.
+#include "algorithms/self_check.hpp"
+#include "apps/devices_command.hpp"
+#include "runtime/context.hpp"
+#include "runtime/error.hpp"
+
+#include <vulkanite/version.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+namespace {
+
+using namespace vulkanite;
+
+int run_self_check(const std::string& device, std::size_t count) {
+  runtime::ContextOptions options;
+  if (!device.empty()) options.device = device;
+  runtime::Context context(options);
+  std::printf("self-check on %s (%s %s)\n", context.info().name.c_str(), context.info().driver_name.c_str(),
+              context.info().driver_info.c_str());
+  bool ok = true;
+  for (const auto& r : algorithms::self_check(context, count)) {
+    std::printf("  %-16s %10zu values  %s\n", r.name.c_str(), r.values,
+                r.differing == 0 ? "bit-identical to the reference"
+                                 : (std::to_string(r.differing) + " differ; first: " + r.first_difference).c_str());
+    ok = ok && r.differing == 0;
+  }
+  std::printf("%s\n", ok ? "self-check passed" : "self-check FAILED");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Vulkanite: Vulkan compute for X-ray detector frames and batched curve fitting"};
+  app.set_version_flag("--version", std::string("vulkanite ") + kVersion + " (" + kGitCommit + ")");
+  app.require_subcommand(1);
+  std::string device;
+  app.add_option("--device", device, "Device index or name substring (default: $VULKANITE_DEVICE, else the best GPU)");
+
+  bool json = false;
+  auto* devices = app.add_subcommand("devices", "List Vulkan devices and the features Vulkanite uses");
+  devices->add_flag("--json", json, "Print JSON instead of a table");
+
+  std::size_t count = 1 << 20;
+  auto* check = app.add_subcommand("self-check", "Run GPU kernels and compare them bit for bit with the CPU reference");
+  check->add_option("--count", count, "Operands per check")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 28));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*devices) return apps::devices_command(json);
+    if (*check) return run_self_check(device, count);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vulkanite: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+# vulkanite_add_shader(TARGET tgt SOURCE file.comp NAME symbol [DEFINES A=1 B ...])
+# (call it from the folder that holds the shader; `tgt` builds after it)
+#
+# Compiles one GLSL compute shader to SPIR-V with glslangValidator and embeds it in `tgt` as
+#   namespace vulkanite::shaders { inline constexpr std::uint32_t <symbol>[] = {...}; }
+# in the generated header <shaders/<symbol>.spv.hpp>. Variants of one source (pixel type,
+# flavour) are separate calls with other DEFINES and NAMEs, as uVkCompute's permutations are.
+# glslang's depfile makes an edit to any included file rebuild the shader.
+find_program(GLSLANG_VALIDATOR glslangValidator REQUIRED DOC "glslang-tools")
+
+function(vulkanite_add_shader)
+  cmake_parse_arguments(ARG "" "TARGET;SOURCE;NAME" "DEFINES" ${ARGN})
+  get_filename_component(source ${ARG_SOURCE} ABSOLUTE)
+  set(out_dir ${PROJECT_BINARY_DIR}/generated/shaders)
+  set(raw ${out_dir}/${ARG_NAME}.raw.h)
+  set(header ${out_dir}/${ARG_NAME}.spv.hpp)
+  set(defines)
+  foreach(d ${ARG_DEFINES})
+    list(APPEND defines -D${d})
+  endforeach()
+  add_custom_command(
+    OUTPUT ${header}
+    COMMAND ${GLSLANG_VALIDATOR} --quiet --target-env vulkan1.2 -I${PROJECT_SOURCE_DIR}/shaders
+            ${defines} --depfile ${raw}.d --vn ${ARG_NAME}_words -o ${raw} ${source}
+    COMMAND ${CMAKE_COMMAND} -DRAW=${raw} -DHEADER=${header} -DNAME=${ARG_NAME}
+            -P ${PROJECT_SOURCE_DIR}/cmake/wrap_spirv_header.cmake
+    DEPENDS ${source} ${PROJECT_SOURCE_DIR}/cmake/wrap_spirv_header.cmake
+    DEPFILE ${raw}.d
+    COMMENT "glslang ${ARG_SOURCE} -> ${ARG_NAME}"
+    VERBATIM)
+  # The rule lives in this folder, so a target of this folder must own it.
+  add_custom_target(shader_${ARG_NAME} DEPENDS ${header})
+  add_dependencies(${ARG_TARGET} shader_${ARG_NAME})
+endfunction()

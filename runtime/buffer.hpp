@@ -1,0 +1,55 @@
+#pragma once
+// Storage buffers: RAII device-local buffers for kernels, host-visible ones for staging, and a
+// typed view. One allocation per buffer: Vulkanite holds few, large buffers (frames, matrices),
+// so a sub-allocator would add code without saving anything measurable.
+#include "runtime/context.hpp"
+#include "runtime/handle.hpp"
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+namespace vulkanite::runtime {
+
+enum class MemoryKind {
+  device,  // device-local storage buffer, the operand of kernels and transfers
+  host,    // host-visible and coherent (cached where possible): staging for upload and readback
+};
+
+class Buffer {
+ public:
+  Buffer(Context& context, VkDeviceSize bytes, MemoryKind kind = MemoryKind::device);
+  Buffer(Buffer&&) noexcept = default;
+  Buffer& operator=(Buffer&&) noexcept = default;
+
+  VkBuffer handle() const noexcept { return buffer_.get(); }
+  VkDeviceSize bytes() const noexcept { return bytes_; }
+  MemoryKind kind() const noexcept { return kind_; }
+  // The mapped bytes of a host buffer; throws for a device buffer.
+  std::span<std::byte> mapped() const;
+
+ private:
+  VkDeviceSize bytes_;
+  MemoryKind kind_;
+  Unique<VkDeviceMemory> memory_;
+  Unique<VkBuffer> buffer_;
+  std::byte* mapped_ = nullptr;
+};
+
+// A device buffer of `count` values of T: the typed view kernels and transfers take.
+template <class T>
+class Array {
+ public:
+  Array(Context& context, std::size_t count)
+      : buffer_(context, std::max<VkDeviceSize>(1, count) * sizeof(T)), count_(count) {}
+  std::size_t size() const noexcept { return count_; }
+  VkDeviceSize bytes() const noexcept { return count_ * sizeof(T); }
+  const Buffer& buffer() const noexcept { return buffer_; }
+  operator const Buffer&() const noexcept { return buffer_; }
+
+ private:
+  Buffer buffer_;
+  std::size_t count_;
+};
+
+}  // namespace vulkanite::runtime

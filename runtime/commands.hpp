@@ -1,0 +1,37 @@
+#pragma once
+// A command pool with one primary command buffer and a fence: the unit that Sequence and
+// Transfer record into, submit and wait on.
+#include "runtime/context.hpp"
+#include "runtime/handle.hpp"
+
+namespace vulkanite::runtime {
+
+class Commands {
+ public:
+  explicit Commands(Context& context);
+  ~Commands();  // waits for a submission still in flight: its command buffer must outlive it
+  Commands(const Commands&) = delete;
+  Commands& operator=(const Commands&) = delete;
+
+  VkCommandBuffer buffer() const noexcept { return buffer_; }
+  bool in_flight() const noexcept { return in_flight_; }
+  // Starts recording, after a barrier that makes everything earlier submissions wrote visible.
+  void begin();
+  // Ends recording and submits with the fence.
+  void submit();
+  // Waits for the fence (VULKANITE_TIMEOUT_S, default 600 s, then VK_TIMEOUT is thrown) and
+  // resets the pool; then throws if the validation layer reported anything.
+  void wait();
+
+ private:
+  Context* context_;
+  Unique<VkCommandPool> pool_;
+  Unique<VkFence> fence_;
+  VkCommandBuffer buffer_ = VK_NULL_HANDLE;
+  bool in_flight_ = false;
+};
+
+// Makes all memory writes of earlier commands visible to all later commands and to the host.
+void full_barrier(VkCommandBuffer buffer);
+
+}  // namespace vulkanite::runtime

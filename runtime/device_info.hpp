@@ -1,0 +1,44 @@
+#pragma once
+// What `vulkanite devices` reports about one physical device.
+#include <vulkan/vulkan_core.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vulkanite::runtime {
+
+struct MemoryHeap {
+  VkDeviceSize bytes = 0;
+  bool device_local = false;
+};
+
+struct DeviceInfo {
+  std::uint32_t index = 0;          // position in vkEnumeratePhysicalDevices
+  std::string name;                 // "NVIDIA H100 80GB HBM3", "llvmpipe (LLVM 15.0.6, 256 bits)"
+  std::string type;                 // "discrete", "integrated", "virtual", "cpu", "other"
+  std::string vendor;               // "NVIDIA", "AMD", "Intel", "Apple", "Mesa", or the hex id
+  std::uint32_t vendor_id = 0;
+  std::uint32_t device_id = 0;
+  std::string driver_name;          // VkPhysicalDeviceDriverProperties::driverName
+  std::string driver_info;          // VkPhysicalDeviceDriverProperties::driverInfo
+  std::string api_version;          // "1.3.277"
+  std::uint32_t api_version_raw = 0;
+  std::uint32_t subgroup_size = 0;
+  std::uint32_t max_workgroup_invocations = 0;
+  bool float64 = false;             // shaderFloat64
+  bool int64 = false;               // shaderInt64
+  bool float32_atomic_add = false;  // VK_EXT_shader_atomic_float shaderBufferFloat32AtomicAdd
+  bool denorm_preserve_float32 = false;
+  bool timestamps = false;          // a compute queue with timestampValidBits > 0
+  double timestamp_period_ns = 0;
+  std::vector<MemoryHeap> heaps;
+};
+
+// Reads everything above through vkGetPhysicalDevice*Properties/Features (Vulkan 1.1+ entry points).
+DeviceInfo query_device_info(VkPhysicalDevice device, std::uint32_t index);
+
+// "NVIDIA" for 0x10de, etc.; the hex id for vendors not listed.
+std::string vendor_name(std::uint32_t vendor_id, VkDriverId driver_id);
+
+}  // namespace vulkanite::runtime
