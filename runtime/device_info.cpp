@@ -1,5 +1,7 @@
 #include "runtime/device_info.hpp"
 
+#include "runtime/error.hpp"
+
 #include <volk.h>
 
 #include <cstdio>
@@ -20,9 +22,11 @@ const char* type_name(VkPhysicalDeviceType type) {
 
 bool has_extension(VkPhysicalDevice device, const char* name) {
   std::uint32_t count = 0;
-  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr);
+  check(vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr),
+        "vkEnumerateDeviceExtensionProperties");
   std::vector<VkExtensionProperties> extensions(count);
-  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, extensions.data());
+  check(vkEnumerateDeviceExtensionProperties(device, nullptr, &count, extensions.data()),
+        "vkEnumerateDeviceExtensionProperties");
   for (const auto& e : extensions)
     if (std::strcmp(e.extensionName, name) == 0) return true;
   return false;
