@@ -19,7 +19,7 @@ function(vulkanite_add_shader)
     list(APPEND defines -D${d})
   endforeach()
   add_custom_command(
-    OUTPUT ${header}
+    OUTPUT ${raw} ${header}  # raw first: the depfile names it
     COMMAND ${GLSLANG_VALIDATOR} --quiet --target-env vulkan1.2 -I${PROJECT_SOURCE_DIR}/shaders
             ${defines} --depfile ${raw}.d --vn ${ARG_NAME}_words -o ${raw} ${source}
     COMMAND ${CMAKE_COMMAND} -DRAW=${raw} -DHEADER=${header} -DNAME=${ARG_NAME}

@@ -28,8 +28,8 @@ int type_rank(const std::string& type) {
 }
 
 std::string device_list(const std::vector<DeviceInfo>& infos) {
-  std::string list;
-  for (const auto& i : infos) list += "\n  " + std::to_string(i.index) + ": " + i.name;
+  std::string list;  // one line: the CLI prints errors as one line
+  for (const auto& i : infos) list += (list.empty() ? " " : ", ") + std::to_string(i.index) + " = " + i.name;
   return list;
 }
 
