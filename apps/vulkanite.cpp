@@ -53,7 +53,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "vulkanite: error: %s (see vulkanite --help)\n", e.what());
+    return e.get_exit_code();
   }
   try {
     if (*devices) return apps::devices_command(json);
