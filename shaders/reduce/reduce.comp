@@ -18,21 +18,34 @@ layout(std430, binding = 0) readonly buffer Input { float input_values[]; };
 layout(std430, binding = 1) writeonly buffer Output { vec2 output_pairs[]; };
 layout(push_constant) uniform ReducePush { uint count; };
 
+// One element into the invocation's accumulator, in the operation the kernel was built for.
+vec2 accumulate(vec2 acc, float x, uint kind) {
+  if (kOperation == 0u) return vec2(add_ftz(acc.x, ftz(x)), 0.0);
+  if (kOperation == 1u) return vec2(add_ftz(acc.x, square_ftz(ftz(x))), 0.0);
+  return compensated_add(acc, ftz(x));
+}
+
+// Loads this many of an invocation's elements before adding any: the adds must stay in index
+// order, but the loads need not wait for them, and one DRAM round trip per element would make
+// the pass latency-bound.
+const uint kBatch = 8u;
+
 void main() {
   uint global = gl_GlobalInvocationID.x;
   uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   uint kind = kOperation == 2u ? 1u : 0u;
   vec2 acc = vec2(0.0);
-  for (uint i = global; i < count; i += stride) {
-    if (kPass == 1u) {
+  if (kPass == 1u) {
+    for (uint i = global; i < count; i += stride)
       acc = reduction_combine(acc, vec2(input_values[2u * i], input_values[2u * i + 1u]), kind);
-    } else if (kOperation == 0u) {
-      acc.x = add_ftz(acc.x, ftz(input_values[i]));
-    } else if (kOperation == 1u) {
-      acc.x = add_ftz(acc.x, square_ftz(ftz(input_values[i])));
-    } else {
-      acc = compensated_add(acc, ftz(input_values[i]));
+  } else {
+    uint i = global;
+    for (; i + (kBatch - 1u) * stride < count; i += kBatch * stride) {
+      float batch[kBatch];
+      for (uint k = 0u; k < kBatch; ++k) batch[k] = input_values[i + k * stride];
+      for (uint k = 0u; k < kBatch; ++k) acc = accumulate(acc, batch[k], kind);
     }
+    for (; i < count; i += stride) acc = accumulate(acc, input_values[i], kind);
   }
   vec2 total = workgroup_reduce(acc, kind);
   if (gl_LocalInvocationID.x == 0u) output_pairs[gl_WorkGroupID.x] = vec2(canonical(total.x), canonical(total.y));
