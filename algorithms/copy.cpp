@@ -6,13 +6,21 @@
 
 namespace vulkanite::algorithms {
 
+namespace {
+
+runtime::KernelDesc copy_kernel(std::uint32_t workgroup_size, std::uint32_t unroll) {
+  // Checked before the pipeline is built: unroll 0 would make a zero-length array in the shader.
+  if (unroll == 0) throw std::invalid_argument("copy: unroll must be at least 1");
+  return {"copy", shaders::copy, 2, sizeof(CopyPush), workgroup_size, {unroll}};
+}
+
+}  // namespace
+
 Copier::Copier(runtime::Context& context, std::uint32_t workgroup_size, std::uint32_t unroll, std::uint32_t groups)
-    : kernel_(context, {"copy", shaders::copy, 2, sizeof(CopyPush), workgroup_size, {unroll}}),
+    : kernel_(context, copy_kernel(workgroup_size, unroll)),
       unroll_(unroll),
       groups_(groups),
-      max_groups_(context.limits().maxComputeWorkGroupCount[0]) {
-  if (unroll == 0) throw std::invalid_argument("copy: unroll must be at least 1");
-}
+      max_groups_(context.limits().maxComputeWorkGroupCount[0]) {}
 
 void Copier::record(runtime::Sequence& sequence, const runtime::Buffer& source, const runtime::Buffer& destination,
                     VkDeviceSize bytes) const {

@@ -2,6 +2,7 @@
 
 #include "algorithms/exact_math.hpp"
 #include "algorithms/reduction.hpp"
+#include "algorithms/rounding_cases.hpp"
 #include "reference/exact_math.hpp"
 #include "reference/reduction.hpp"
 #include "runtime/transfer.hpp"
@@ -59,46 +60,41 @@ Operands hard_operands(std::size_t count, std::uint64_t seed) {
       ops.a.push_back(x);
       ops.b.push_back(y);
     }
+  // A third each: random operands, quotients a / b near a tie, roots sqrt(a) near a tie. Near
+  // ties come from near_tie_quotients / near_tie_roots: random operands almost never land there.
+  const std::size_t rest = count - ops.a.size();
+  const auto quotients = near_tie_quotients(rest / 3, seed);
+  const auto roots = near_tie_roots(rest / 3, seed + 1);
+  ops.a.insert(ops.a.end(), quotients.a.begin(), quotients.a.end());
+  ops.b.insert(ops.b.end(), quotients.b.begin(), quotients.b.end());
   std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> ulps(-2, 2);
+  for (float root_operand : roots.a) {  // the divisor: a few ULP off, a quotient near 1
+    ops.a.push_back(root_operand);
+    ops.b.push_back(nudge(root_operand, ulps(rng)));
+  }
   std::uniform_int_distribution<Bits> any_bits;
   std::uniform_int_distribution<Bits> mantissa(0, 0x7fffff);
-  std::uniform_int_distribution<int> exponent(-30, 30), tiny_exponent(-149, -100), kind(0, 5), ulps(-2, 2);
+  std::uniform_int_distribution<int> exponent(-30, 30), tiny_exponent(-149, -100), kind(0, 2);
   auto ordinary = [&](std::uniform_int_distribution<int>& e) {
     const float m = 1.0f + static_cast<float>(mantissa(rng)) * 0x1p-23f;
     return std::ldexp(any_bits(rng) & 1 ? -m : m, e(rng));
   };
   while (ops.a.size() < count) {
-    float a = 0, b = 0;
     switch (kind(rng)) {
-      case 0:
-      case 1:  // any bit pattern: NaNs, infinities, subnormals at their natural frequency
-        a = from_bits(any_bits(rng));
-        b = from_bits(any_bits(rng));
+      case 0:  // any bit pattern: NaNs, infinities, subnormals at their natural frequency
+        ops.a.push_back(from_bits(any_bits(rng)));
+        ops.b.push_back(from_bits(any_bits(rng)));
         break;
-      case 2:  // ordinary magnitudes
-        a = ordinary(exponent);
-        b = ordinary(exponent);
+      case 1:  // ordinary magnitudes
+        ops.a.push_back(ordinary(exponent));
+        ops.b.push_back(ordinary(exponent));
         break;
-      case 3:  // subnormal operands and results
-        a = ordinary(tiny_exponent);
-        b = ordinary(exponent);
+      default:  // subnormal operands and results
+        ops.a.push_back(ordinary(tiny_exponent));
+        ops.b.push_back(ordinary(exponent));
         break;
-      case 4: {  // a / b near a representable quotient or a midpoint between two
-        b = ordinary(exponent);
-        const double q = static_cast<double>(ordinary(exponent)) + (any_bits(rng) & 1 ? 0.0 : 0.5);
-        a = nudge(static_cast<float>(q * b), ulps(rng));
-        break;
-      }
-      default: {  // sqrt(a) near a representable root or a midpoint; a / b near 1
-        const double r = std::fabs(static_cast<double>(ordinary(exponent)));
-        const double root = any_bits(rng) & 1 ? r : r + std::ldexp(1.0, std::ilogb(r) - 24);
-        a = nudge(static_cast<float>(root * root), ulps(rng));
-        b = nudge(a, ulps(rng));
-        break;
-      }
     }
-    ops.a.push_back(a);
-    ops.b.push_back(b);
   }
   return ops;
 }

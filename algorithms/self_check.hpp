@@ -10,10 +10,10 @@
 
 namespace vulkanite::algorithms {
 
-// Operand pairs (a[i], b[i]): one third uniformly random bit patterns (every class of float),
-// the rest ordinary magnitudes, subnormal results, and pairs whose exact quotient (a / b) or
-// root (sqrt(a)) lies within a few ULP of a representable value or of a rounding midpoint.
-// Every pair of a list of special values comes first.
+// Operand pairs (a[i], b[i]): every pair of ~30 special values first; then a third each of
+// quotients a / b and roots sqrt(a) a tiny fraction of an ULP from a rounding midpoint or a
+// representable value (algorithms/rounding_cases.hpp), and random operands: any bit pattern,
+// ordinary magnitudes, subnormals.
 struct Operands {
   std::vector<float> a, b;
 };

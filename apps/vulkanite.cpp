@@ -38,7 +38,8 @@ int run_self_check(const std::string& device, std::size_t count) {
 int main(int argc, char** argv) {
   CLI::App app{"Vulkanite: Vulkan compute for X-ray detector frames and batched curve fitting"};
   app.set_version_flag("--version", std::string("vulkanite ") + kVersion + " (" + kGitCommit + ")");
-  app.require_subcommand(1);
+  // At most one; none is reported below, so that an unknown word is named as unexpected.
+  app.require_subcommand(0, 1);
   std::string device;
   app.add_option("--device", device, "Device index or name substring (default: $VULKANITE_DEVICE, else the best GPU)");
 
@@ -60,6 +61,8 @@ int main(int argc, char** argv) {
   try {
     if (*devices) return apps::devices_command(json);
     if (*check) return run_self_check(device, count);
+    std::fprintf(stderr, "vulkanite: error: a command is required: devices or self-check (see vulkanite --help)\n");
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vulkanite: error: %s\n", e.what());
     return 1;

@@ -36,6 +36,11 @@ class Buffer {
   std::byte* mapped_ = nullptr;
 };
 
+// Whether [offset, offset + size) lies within `total` bytes, without overflow.
+inline bool range_fits(VkDeviceSize offset, VkDeviceSize size, VkDeviceSize total) {
+  return offset <= total && size <= total - offset;
+}
+
 // A device buffer of `count` values of T: the typed view kernels and transfers take.
 template <class T>
 class Array {

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <unistd.h>
+
 namespace vulkanite::runtime {
 namespace {
 
@@ -69,8 +71,8 @@ std::filesystem::path default_cache_dir() {
 }  // namespace
 
 Context::Context(const ContextOptions& options)
-    : instance_(options.validation.value_or(validation_requested_by_environment())) {
-  const auto devices = instance_.physical_devices();
+    : instance_(shared_instance(options.validation.value_or(validation_requested_by_environment()))) {
+  const auto devices = instance_->physical_devices();
   std::vector<DeviceInfo> infos;
   for (std::uint32_t i = 0; i < devices.size(); ++i) infos.push_back(query_device_info(devices[i], i));
   const std::uint32_t chosen = choose_device(infos, options.device);
@@ -118,7 +120,6 @@ void Context::create_device() {
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue_info;
   check(vkCreateDevice(physical_device_, &info, nullptr, &device_), "vkCreateDevice");
-  volkLoadDevice(device_);
   vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
 }
 
@@ -157,7 +158,8 @@ void Context::save_pipeline_cache() const {
   if (vkGetPipelineCacheData(device_, pipeline_cache_.get(), &size, data.data()) != VK_SUCCESS) return;
   std::error_code error;
   std::filesystem::create_directories(cache_file_.parent_path(), error);
-  const auto temporary = cache_file_.string() + ".tmp";
+  // Per process: parallel test runs share one cache directory.
+  const auto temporary = cache_file_.string() + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(temporary, std::ios::binary);
     out.write(data.data(), static_cast<std::streamsize>(size));
@@ -200,7 +202,7 @@ bool Context::memory_type_is(std::uint32_t type, VkMemoryPropertyFlags flags) co
 }
 
 void Context::throw_on_validation_messages() {
-  const auto messages = instance_.take_validation_messages();
+  const auto messages = instance_->take_validation_messages();
   if (messages.empty()) return;
   std::string text = std::to_string(messages.size()) + " validation message(s):";
   for (const auto& m : messages) text += "\n" + m;

@@ -61,7 +61,7 @@ class Context {
   void create_device();
   void load_pipeline_cache(const ContextOptions& options);
 
-  Instance instance_;
+  std::shared_ptr<Instance> instance_;
   VkPhysicalDevice physical_device_ = VK_NULL_HANDLE;
   DeviceInfo info_;
   VkPhysicalDeviceLimits limits_{};

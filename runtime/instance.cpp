@@ -97,8 +97,13 @@ Instance::Instance(bool validation) {
         "your GPU's Vulkan driver, or Mesa's CPU driver llvmpipe (apt-get install "
         "mesa-vulkan-drivers)");
   check(result, "vkCreateInstance");
-  volkLoadInstanceOnly(instance_);
+  // Device functions too come from the instance: the loader's trampolines dispatch on the device
+  // handle, so they stay right for every Context, whichever device it drives (volkLoadDevice
+  // would point them at one device's driver).
+  volkLoadInstance(instance_);
   if (validation) {
+    destroy_messenger_ = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
+        vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
     const VkResult r = vkCreateDebugUtilsMessengerEXT(instance_, &messenger_info, nullptr, &messenger_);
     if (r != VK_SUCCESS) {
       vkDestroyInstance(instance_, nullptr);
@@ -108,7 +113,7 @@ Instance::Instance(bool validation) {
 }
 
 Instance::~Instance() {
-  if (messenger_) vkDestroyDebugUtilsMessengerEXT(instance_, messenger_, nullptr);
+  if (messenger_) destroy_messenger_(instance_, messenger_, nullptr);
   vkDestroyInstance(instance_, nullptr);
 }
 
@@ -129,10 +134,22 @@ std::vector<std::string> Instance::take_validation_messages() {
   return std::exchange(messages_->list, {});
 }
 
+std::shared_ptr<Instance> shared_instance(bool validation) {
+  static std::mutex mutex;
+  static std::weak_ptr<Instance> instances[2];  // without and with validation
+  std::lock_guard lock(mutex);
+  auto instance = instances[validation].lock();
+  if (!instance) {
+    instance = std::make_shared<Instance>(validation);
+    instances[validation] = instance;
+  }
+  return instance;
+}
+
 std::vector<DeviceInfo> list_devices(bool validation) {
-  Instance instance(validation);
+  const auto instance = shared_instance(validation);
   std::vector<DeviceInfo> infos;
-  const auto devices = instance.physical_devices();
+  const auto devices = instance->physical_devices();
   for (std::uint32_t i = 0; i < devices.size(); ++i) infos.push_back(query_device_info(devices[i], i));
   return infos;
 }

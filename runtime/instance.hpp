@@ -40,8 +40,16 @@ class Instance {
  private:
   VkInstance instance_ = VK_NULL_HANDLE;
   VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  // This instance's own entry point: volk's global one follows the newest instance, which may
+  // lack VK_EXT_debug_utils.
+  PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger_ = nullptr;
   std::unique_ptr<Messages> messages_ = std::make_unique<Messages>();
 };
+
+// The process's Instance for this validation setting, made on first use and shared by every
+// Context and device listing while any holds it. Shared because NVIDIA's driver (580) refuses
+// vkCreateInstance after about 28 instances in one process.
+std::shared_ptr<Instance> shared_instance(bool validation);
 
 // Every device with its properties, for `vulkanite devices`.
 std::vector<DeviceInfo> list_devices(bool validation = false);

@@ -113,13 +113,16 @@ void Sequence::barrier() { full_barrier(commands_.buffer()); }
 
 void Sequence::copy(const Buffer& source, const Buffer& destination, VkDeviceSize bytes,
                     VkDeviceSize source_offset, VkDeviceSize destination_offset) {
-  if (source_offset + bytes > source.bytes() || destination_offset + bytes > destination.bytes())
+  if (!range_fits(source_offset, bytes, source.bytes()) || !range_fits(destination_offset, bytes, destination.bytes()))
     throw std::out_of_range("Sequence::copy of " + std::to_string(bytes) + " bytes runs past a buffer's end");
   VkBufferCopy region{source_offset, destination_offset, bytes};
   vkCmdCopyBuffer(commands_.buffer(), source.handle(), destination.handle(), 1, &region);
 }
 
 void Sequence::fill(const Buffer& buffer, std::uint32_t word, VkDeviceSize bytes) {
+  if (bytes != VK_WHOLE_SIZE && (bytes % 4 != 0 || bytes > buffer.bytes()))
+    throw std::invalid_argument("Sequence::fill of " + std::to_string(bytes) + " bytes: must be a multiple of 4 and at most " +
+                                std::to_string(buffer.bytes()));
   vkCmdFillBuffer(commands_.buffer(), buffer.handle(), 0, bytes, word);
 }
 

@@ -59,13 +59,15 @@ class Sequence {
   void begin();
 
   Context* context_;
-  Commands commands_;
   std::vector<Unique<VkDescriptorPool>> pools_;
   std::size_t current_pool_ = 0;
   Unique<VkQueryPool> queries_;
   std::uint32_t query_capacity_ = 0;
   std::vector<const std::string*> timed_names_;  // kernel name of each timed dispatch
   Profile profile_;
+  // Last, so destroyed first: its destructor waits for a submission still in flight, which
+  // uses the pools above.
+  Commands commands_;
 };
 
 }  // namespace vulkanite::runtime

@@ -40,7 +40,7 @@ void Transfer::finish(Slot& slot) {
 }
 
 void Transfer::upload(std::span<const std::byte> source, const Buffer& destination, VkDeviceSize offset) {
-  if (offset + source.size() > destination.bytes())
+  if (!range_fits(offset, source.size(), destination.bytes()))
     throw std::out_of_range("upload of " + std::to_string(source.size()) + " bytes at offset " +
                             std::to_string(offset) + " runs past the end of a " +
                             std::to_string(destination.bytes()) + "-byte buffer");
@@ -60,7 +60,7 @@ void Transfer::upload(std::span<const std::byte> source, const Buffer& destinati
 }
 
 void Transfer::download(const Buffer& source, VkDeviceSize offset, std::span<std::byte> destination) {
-  if (offset + destination.size() > source.bytes())
+  if (!range_fits(offset, destination.size(), source.bytes()))
     throw std::out_of_range("download of " + std::to_string(destination.size()) + " bytes at offset " +
                             std::to_string(offset) + " runs past the end of a " + std::to_string(source.bytes()) +
                             "-byte buffer");

@@ -125,6 +125,19 @@ TEST_F(BufferTest, DownloadPastTheEndIsOutOfRange) {
   EXPECT_NO_THROW(transfer.download(buffer, 48, bytes));
 }
 
+TEST_F(BufferTest, OffsetsNearTheTopOfTheRangeDoNotWrapPastTheCheck) {
+  // offset + size wraps to a small number here; the check must still refuse it.
+  const VkDeviceSize huge = ~VkDeviceSize{0} - 7;
+  runtime::Transfer transfer(context(), 4096, 1);
+  const runtime::Buffer buffer(context(), 64);
+  std::vector<std::byte> bytes(16);
+  EXPECT_THROW(transfer.upload(bytes, buffer, huge), std::out_of_range);
+  EXPECT_THROW(transfer.download(buffer, huge, bytes), std::out_of_range);
+  runtime::Sequence sequence(context());
+  EXPECT_THROW(sequence.copy(buffer, buffer, 16, huge, 0), std::out_of_range);
+  EXPECT_THROW(sequence.copy(buffer, buffer, 16, 0, huge), std::out_of_range);
+}
+
 TEST_F(BufferTest, ArrayTransferOfTheWrongCountIsInvalid) {
   const runtime::Array<float> array(context(), 4);
   runtime::Transfer transfer(context());
@@ -197,6 +210,15 @@ TEST_F(BufferTest, SequenceFillsTheWholeBufferOrAPrefix) {
   runtime::Transfer transfer(context());
   EXPECT_THAT(transfer.download(words),
               ElementsAre(7u, 7u, 7u, 0xdeadbeefu, 0xdeadbeefu, 0xdeadbeefu, 0xdeadbeefu, 0xdeadbeefu));
+}
+
+TEST_F(BufferTest, FillOfAPartialWordOrPastTheEndIsInvalid) {
+  const runtime::Buffer buffer(context(), 64);
+  runtime::Sequence sequence(context());
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { sequence.fill(buffer, 0u, 6); }),
+            "Sequence::fill of 6 bytes: must be a multiple of 4 and at most 64");
+  EXPECT_THROW(sequence.fill(buffer, 0u, 68), std::invalid_argument);
+  sequence.run();  // nothing invalid reached the command buffer
 }
 
 }  // namespace

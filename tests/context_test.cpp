@@ -132,12 +132,10 @@ TEST(ContextTest, VulkaniteDeviceVariableChoosesTheDevice) {
   EXPECT_EQ(context.info().index, 0u);
 }
 
-// Library bug, disabled until fixed: every Instance calls volkLoadInstanceOnly, which re-points
-// volk's global function pointers at the newest instance. list_devices() makes an instance
-// without VK_EXT_debug_utils, so vkDestroyDebugUtilsMessengerEXT becomes null and the validated
-// Context's ~Instance calls a null pointer (SIGSEGV). Enable when runtime/instance.cpp keeps its
-// own pointer to vkDestroyDebugUtilsMessengerEXT.
-TEST(ContextTest, DISABLED_ListingDevicesWhileAValidatedContextLives) {
+// Regression: volk's global pointers follow the newest instance, and list_devices() once made one
+// without VK_EXT_debug_utils, so the validated Context's ~Instance called a null
+// vkDestroyDebugUtilsMessengerEXT. Each Instance now keeps its own pointer.
+TEST(ContextTest, ListingDevicesWhileAValidatedContextLives) {
   runtime::Context context({.validation = true});
   EXPECT_FALSE(runtime::list_devices(/*validation=*/false).empty());
   tests::expect_no_validation_messages(context);

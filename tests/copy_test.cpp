@@ -53,11 +53,10 @@ TEST_F(CopyTest, RefusesWhatItCannotCopy) {
   EXPECT_THROW(copier.record(sequence, a, b, 144), std::out_of_range);     // past b's end
 }
 
-// Library bug, disabled until fixed: Copier's constructor builds its kernel (member initializer)
-// before it checks `unroll`, so unroll 0 first makes a pipeline whose `uvec4 words[kUnroll]` has
-// no elements, and the validation layer reports VUID-VkPipelineShaderStageCreateInfo-
-// pSpecializationInfo-06719 before the std::invalid_argument. Enable when the check comes first.
-TEST_F(CopyTest, DISABLED_UnrollZeroIsRefusedBeforeAnyPipelineIsBuilt) {
+// Regression: Copier once built its pipeline before checking `unroll`, so unroll 0 made a
+// zero-length `uvec4 words[kUnroll]` and the validation layer reported
+// VUID-VkPipelineShaderStageCreateInfo-pSpecializationInfo-06719 before the std::invalid_argument.
+TEST_F(CopyTest, UnrollZeroIsRefusedBeforeAnyPipelineIsBuilt) {
   EXPECT_THROW(algorithms::Copier(context(), 256, 0), std::invalid_argument);
 }
 

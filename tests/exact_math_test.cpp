@@ -8,7 +8,7 @@
 #include "reference/exact_math.hpp"
 #include "runtime/transfer.hpp"
 #include "support/gpu_test.hpp"
-#include "support/rounding_cases.hpp"
+#include "algorithms/rounding_cases.hpp"
 
 #include <gtest/gtest.h>
 
@@ -174,7 +174,7 @@ TEST(ExactMathReferenceTest, HardOperandsAreDeterministicAndHard) {
   EXPECT_NE(to_bits(ops.a.back()), to_bits(other.a.back())) << "another seed must give other operands";
 
   // What the 10^7-operand comparisons rely on: every class of input and subnormal results.
-  // (Quotients very near a rounding midpoint are rare among them: near_tie_quotients adds those.)
+  // (hard_operands draws its near-midpoint cases from near_tie_quotients and near_tie_roots.)
   std::size_t nan = 0, inf = 0, plus_zero = 0, minus_zero = 0, subnormal = 0, subnormal_quotient = 0;
   for (std::size_t i = 0; i < kCount; ++i) {
     const float a = ops.a[i], b = ops.b[i];
@@ -205,7 +205,7 @@ double fraction_of_a_step(long double exact) {
 
 TEST(ExactMathReferenceTest, NearTieCasesAreNearTies) {
   constexpr double kNear = 0x1p-14;
-  const auto quotients = tests::near_tie_quotients(100'000, 3);
+  const auto quotients = algorithms::near_tie_quotients(100'000, 3);
   std::size_t midpoints = 0, exact_ties = 0;
   for (std::size_t i = 0; i < quotients.a.size(); ++i) {
     const double f = fraction_of_a_step(static_cast<long double>(quotients.a[i]) / quotients.b[i]);
@@ -217,7 +217,7 @@ TEST(ExactMathReferenceTest, NearTieCasesAreNearTies) {
   }
   EXPECT_EQ(midpoints, 3 * quotients.a.size() / 4);
   EXPECT_EQ(exact_ties, quotients.a.size() / 4);
-  for (float x : tests::near_tie_roots(100'000, 3).a) {
+  for (float x : algorithms::near_tie_roots(100'000, 3).a) {
     const double f = fraction_of_a_step(std::sqrt(static_cast<long double>(x)));
     ASSERT_LT(std::fabs(f - 0.5), 0x1p-11) << "sqrt " << hex(to_bits(x)) << " is " << f << " steps up";
   }
@@ -307,7 +307,7 @@ TEST_F(ExactMathTest, SqrtIsBitIdenticalToTheReferenceOnTenMillionHardOperands) 
 
 TEST_F(ExactMathTest, DivideIsBitIdenticalToTheReferenceAFractionOfAnUlpFromRoundingBoundaries) {
   skip_if_the_reference_is_not_ieee();
-  const auto cases = tests::near_tie_quotients(1'000'000, kSeed);
+  const auto cases = algorithms::near_tie_quotients(1'000'000, kSeed);
   const auto gpu = gpu_divide(cases.a, cases.b);
   std::vector<float> expected(cases.a.size());
   for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = reference::cr_div(cases.a[i], cases.b[i]);
@@ -318,7 +318,7 @@ TEST_F(ExactMathTest, DivideIsBitIdenticalToTheReferenceAFractionOfAnUlpFromRoun
 
 TEST_F(ExactMathTest, SqrtIsBitIdenticalToTheReferenceAFractionOfAnUlpFromRoundingBoundaries) {
   skip_if_the_reference_is_not_ieee();
-  const auto x = tests::near_tie_roots(1'000'000, kSeed).a;
+  const auto x = algorithms::near_tie_roots(1'000'000, kSeed).a;
   const auto gpu = gpu_sqrt(x);
   std::vector<float> expected(x.size());
   for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = reference::cr_sqrt(x[i]);

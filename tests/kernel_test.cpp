@@ -154,11 +154,10 @@ TEST_F(KernelTest, TooManyWorkgroupsNameTheKernel) {
                                   " workgroups exceed the device's limit of " + std::to_string(count[0]) + " x "));
 }
 
-// Library bug, disabled until fixed: Sequence declares commands_ (whose destructor waits for the
-// fence) before pools_ and queries_, so a Sequence destroyed while in flight (submit() without
-// wait(), e.g. when an exception unwinds) destroys its descriptor pools and query pool while the
-// GPU still uses them: llvmpipe crashes in its queue thread. Enable when ~Sequence waits first.
-TEST_F(KernelTest, DISABLED_SequenceDestroyedWhileInFlightWaitsForItsWork) {
+// Regression: a Sequence destroyed while in flight (submit() without wait(), e.g. when an
+// exception unwinds) once destroyed its descriptor and query pools while the GPU still used
+// them, and llvmpipe crashed in its queue thread. commands_, which waits, is now destroyed first.
+TEST_F(KernelTest, SequenceDestroyedWhileInFlightWaitsForItsWork) {
   const runtime::Kernel kernel(context(), copy_kernel());
   {
     runtime::Sequence sequence(context());

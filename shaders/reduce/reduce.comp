@@ -40,7 +40,8 @@ void main() {
       acc = reduction_combine(acc, vec2(input_values[2u * i], input_values[2u * i + 1u]), kind);
   } else {
     uint i = global;
-    for (; i + (kBatch - 1u) * stride < count; i += kBatch * stride) {
+    // Written as a difference: i + 7 * stride could wrap near 2^32.
+    for (; i < count && count - i > (kBatch - 1u) * stride; i += kBatch * stride) {
       float batch[kBatch];
       for (uint k = 0u; k < kBatch; ++k) batch[k] = input_values[i + k * stride];
       for (uint k = 0u; k < kBatch; ++k) acc = accumulate(acc, batch[k], kind);

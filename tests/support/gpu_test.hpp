@@ -18,9 +18,8 @@
 
 namespace vulkanite::tests {
 
-// runtime::list_devices(), listed once per program (each listing is one more instance, see
-// above) and with the validation layer exactly when the suite runs with it. (Listing without it
-// while a validated Context lives crashes: ContextTest.DISABLED_ListingDevicesWhileAValidated...)
+// runtime::list_devices(), listed once per program, with the validation layer exactly when the
+// suite runs with it.
 const std::vector<runtime::DeviceInfo>& devices();
 
 // For tests that make their own Context (device selection, caches): the same end-of-test check.

@@ -1,9 +1,9 @@
-#include "support/rounding_cases.hpp"
+#include "algorithms/rounding_cases.hpp"
 
 #include <cmath>
 #include <random>
 
-namespace vulkanite::tests {
+namespace vulkanite::algorithms {
 namespace {
 
 constexpr std::uint64_t kTop = 1ull << 23;  // the leading bit of a 24-bit significand
@@ -110,4 +110,4 @@ RoundingCases near_tie_roots(std::size_t count, std::uint64_t seed) {
   return cases;
 }
 
-}  // namespace vulkanite::tests
+}  // namespace vulkanite::algorithms

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace vulkanite::tests {
+namespace vulkanite::algorithms {
 
 struct RoundingCases {
   std::vector<float> a, b;  // a / b for quotients; sqrt(a) for roots (b empty)
@@ -23,4 +23,4 @@ struct RoundingCases {
 RoundingCases near_tie_quotients(std::size_t count, std::uint64_t seed);
 RoundingCases near_tie_roots(std::size_t count, std::uint64_t seed);
 
-}  // namespace vulkanite::tests
+}  // namespace vulkanite::algorithms
