@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   # llvmpipe (a Vulkan device on the CPU) and the Khronos validation layer for the tests
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+  # detector formats: CBF, TIFF, HDF5 with the filter plugins (Eiger bitshuffle/LZ4)
+  libcbf-dev libtiff-dev libhdf5-dev hdf5-filter-plugin
 )
 
 missing=()
