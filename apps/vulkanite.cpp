@@ -1,6 +1,7 @@
 // The `vulkanite` command line. Strings are parsed here, once; the library takes typed values.
 #include "algorithms/self_check.hpp"
 #include "apps/devices_command.hpp"
+#include "apps/info_command.hpp"
 #include "runtime/context.hpp"
 #include "runtime/error.hpp"
 
@@ -51,8 +52,22 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("self-check", "Run GPU kernels and compare them bit for bit with the CPU reference");
   check->add_option("--count", count, "Operands per check")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 28));
 
+  apps::InfoOptions info_options;
+  std::string frames;
+  auto* info = app.add_subcommand("info", "Describe detector files: format, shape, pixel type, statistics, metadata");
+  info->add_option("files", info_options.files, "CBF, TIFF, HDF5 or NumPy files")->required();
+  info->add_flag("--json", info_options.json, "Print JSON instead of text");
+  info->add_option("--frames", frames, "Frames A:B of each file (from 0, B excluded; A:, :B or A alone)");
+
   try {
     app.parse(argc, argv);
+    if (!frames.empty()) {
+      try {
+        info_options.frames = apps::parse_frame_range(frames);
+      } catch (const std::invalid_argument& e) {
+        throw CLI::ValidationError(e.what());
+      }
+    }
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::fprintf(stderr, "vulkanite: error: %s (see vulkanite --help)\n", e.what());
@@ -61,7 +76,8 @@ int main(int argc, char** argv) {
   try {
     if (*devices) return apps::devices_command(json);
     if (*check) return run_self_check(device, count);
-    std::fprintf(stderr, "vulkanite: error: a command is required: devices or self-check (see vulkanite --help)\n");
+    if (*info) return apps::info_command(info_options);
+    std::fprintf(stderr, "vulkanite: error: a command is required: devices, self-check or info (see vulkanite --help)\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vulkanite: error: %s\n", e.what());
