@@ -6,6 +6,7 @@
 #include "io/npy.hpp"
 #include "io/xy.hpp"
 #include "support/data.hpp"
+#include "support/format_error.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -118,13 +119,7 @@ TEST(NpyTest, ReadsBigEndianAndVersion2And3) {
 }
 
 std::string error_of(const std::string& name) {
-  try {
-    auto source = io::open_npy(corpus(name));
-    for (std::size_t i = 0; i < source->frame_count(); ++i) source->read(i);
-  } catch (const io::FormatError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return tests::format_error_of([&] { return io::open_npy(corpus(name)); });
 }
 
 TEST(NpyTest, BrokenFilesNameTheFileAndTheProblem) {

@@ -3,6 +3,7 @@
 // real Pilatus 1M powder frames from the shared data.
 #include "io/frame_source.hpp"
 #include "support/data.hpp"
+#include "support/format_error.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gmock/gmock.h>
@@ -151,13 +152,7 @@ TEST(TiffTest, CorpusValidFilesRead) {
 
 // The message a broken file gives, from opening or from reading its first page.
 std::string error_of(const std::string& name) {
-  try {
-    auto source = io::open_tiff(corpus(name));
-    for (std::size_t i = 0; i < source->frame_count(); ++i) source->read(i);
-  } catch (const io::FormatError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return tests::format_error_of([&] { return io::open_tiff(corpus(name)); });
 }
 
 TEST(TiffTest, BrokenFilesNameTheFileAndTheProblem) {
