@@ -165,6 +165,9 @@ void parse_pilatus_header(std::string_view contents, Metadata& metadata, const s
       if (!key.empty() && std::isdigit(static_cast<unsigned char>(key.front())) && value.empty()) {
         value = line;
         key = unnamed++ == 0 ? "Date" : "Date_" + std::to_string(unnamed);
+      } else if (value.starts_with("sensor,")) {  // "# Silicon sensor, thickness 0.000450 m"
+        value = line;
+        key = "Sensor";
       }
       metadata.other[key] = std::string(value);
     }

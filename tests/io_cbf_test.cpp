@@ -77,7 +77,7 @@ TEST(CbfSmall, ReadsPixelsShapeAndPilatusHeader) {
   EXPECT_EQ(m.other.at("Detector"), "PILATUS 100K, S/N 1-0000");
   EXPECT_EQ(m.other.at("Date"), "2024-01-02T03:04:05.678");
   EXPECT_EQ(m.other.at("Tau"), "0 s");
-  EXPECT_EQ(m.other.at("Silicon"), "sensor, thickness 0.000450 m");
+  EXPECT_EQ(m.other.at("Sensor"), "Silicon sensor, thickness 0.000450 m");
 }
 
 TEST(CbfSmall, RejectsFrameIndexBeyondOne) {
