@@ -210,6 +210,41 @@ TEST(CbfReal, Pilatus6MThaumatin) {
   EXPECT_EQ(m.other.at("Polarization"), "0.990");
 }
 
+// The other shared frames: shape and checksums, computed independently as above (fabio for the
+// Pilatus frames, the Python packed decoder for CSPAD 601).
+TEST(CbfReal, EverySharedFrameHasItsChecksums) {
+  struct Expected {
+    std::string relative;
+    std::vector<std::size_t> shape;
+    std::int64_t sum, min, max;
+    std::size_t negative;
+  };
+  const Expected frames[] = {
+      {"pilatus6m/thau_3_2_0002.cbf.bz2", {2527, 2463}, 23460713, -2, 1046527, 526726},
+      {"pilatus6m/thau_3_2_0003.cbf.bz2", {2527, 2463}, 26161421, -2, 1046527, 526726},
+      {"pilatus6m/thau_3_2_0004.cbf.bz2", {2527, 2463}, 25024552, -2, 1046527, 526726},
+      {"cspad/idx-20130301060858601.cbf", {64, 185, 194}, 48707932, -5136, 16383, 22623},
+  };
+  const tests::TempDir dir;
+  for (const auto& e : frames) {
+    auto path = tests::shared_data(e.relative);
+    if (!path) GTEST_SKIP() << tests::missing_data_message(e.relative);
+    if (path->extension() == ".bz2") {
+      const auto cbf = dir.path() / path->stem();
+      const std::string command = "bunzip2 -c '" + path->string() + "' > '" + cbf.string() + "'";
+      ASSERT_EQ(std::system(command.c_str()), 0) << command;
+      path = cbf;
+    }
+    const auto frame = io::open_frames(*path)->read(0);
+    EXPECT_EQ(frame.shape, e.shape) << e.relative;
+    const auto c = checksums(frame.values<std::int32_t>());
+    EXPECT_EQ(c.sum, e.sum) << e.relative;
+    EXPECT_EQ(c.min, e.min) << e.relative;
+    EXPECT_EQ(c.max, e.max) << e.relative;
+    EXPECT_EQ(c.negative, e.negative) << e.relative;
+  }
+}
+
 TEST(CbfReal, CspadFourQuadrantsAs64AsicPanels) {
   const std::string relative = "cspad/idx-20130301060858401.cbf";
   const auto path = tests::shared_data(relative);
