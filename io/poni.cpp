@@ -81,7 +81,12 @@ Poni parse_poni(const std::string& text, const std::string& source) {
   if (p.detector == "Detector") p.detector.clear();  // pyFAI's generic detector: sizes come from the config
 
   if (!p.detector.empty()) {
-    const DetectorSpec spec = detector_by_name(p.detector);  // throws for unknown names
+    DetectorSpec spec;
+    try {
+      spec = detector_by_name(p.detector);
+    } catch (const std::invalid_argument& e) {  // a bad file, not a bad call: FormatError as promised
+      throw FormatError(source + ": " + e.what());
+    }
     p.pixel1_m = spec.pixel1_m;
     p.pixel2_m = spec.pixel2_m;
     p.shape = spec.shape;
