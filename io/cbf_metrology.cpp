@@ -16,6 +16,8 @@
 // confirms it (to 2e-13 mm): read as the first pixel's centre instead, every origin would be
 // half a pixel (0.055 mm) off along fast and slow. This file follows dxtbx.
 #include "io/cbf_metrology.hpp"
+
+#include "io/cbf_handle.hpp"
 #include "io/frame.hpp"
 
 #include <cbf.h>
@@ -34,20 +36,6 @@ namespace vulkanite::io {
 namespace {
 
 using Vec3 = std::array<double, 3>;
-
-class Handle {
- public:
-  Handle() {
-    if (cbf_make_handle(&handle_) != 0) throw std::bad_alloc();
-  }
-  ~Handle() { cbf_free_handle(handle_); }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  operator cbf_handle() const { return handle_; }
-
- private:
-  cbf_handle handle_ = nullptr;
-};
 
 // The rows of one category as column -> value maps ("." and "?" kept verbatim); none when the
 // file lacks the category.
@@ -206,13 +194,7 @@ std::array<double, 3> panel_lab_mm(const PanelGeometry& panel, double fast_px, d
 
 std::vector<PanelGeometry> read_cbf_metrology(const std::filesystem::path& path) {
   const std::string name = path.string();
-  Handle cbf;
-  FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) throw FormatError(name + ": cannot open (" + std::strerror(errno) + ")");
-  // libcbf owns the stream from here and closes it with the handle. The binary sections are
-  // not decoded: only the CIF tables are read.
-  if (const int error = cbf_read_widefile(cbf, file, MSG_NODIGEST); error != 0)
-    throw FormatError(name + ": cbf_read_widefile failed: " + cbf_strerror(error));
+  const CbfFile cbf(path, MSG_NODIGEST);  // the CIF tables only: binary sections are not decoded
 
   const auto sections = rows_of(cbf, "array_structure_list_section", {"id", "index", "start", "end"});
   if (sections.empty()) throw FormatError(name + ": no metrology (no _array_structure_list_section)");
