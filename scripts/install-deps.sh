@@ -12,6 +12,8 @@ packages=(
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   # detector formats: CBF, TIFF, HDF5 with the filter plugins (Eiger bitshuffle/LZ4)
   libcbf-dev libtiff-dev libhdf5-dev hdf5-filter-plugin
+  # Eiger bitshuffle: Debian 12 ships its HDF5 plugin here, not in hdf5-filter-plugin
+  bitshuffle
 )
 
 missing=()
