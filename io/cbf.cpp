@@ -13,19 +13,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 
 namespace vulkanite::io {
 namespace {
 
-
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError(path.string() + ": cannot open (" + std::strerror(errno) + ")");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 struct ArrayInfo {
   PixelType type = PixelType::int32;
@@ -136,7 +129,7 @@ std::vector<Section> equal_sections(cbf_handle cbf, const std::vector<std::strin
 class CbfSource final : public FrameSource {
  public:
   explicit CbfSource(std::filesystem::path path) : path_(std::move(path)), name_(path_.string()) {
-    const auto text = read_all(path_);
+    const auto text = read_whole_file(path_);
     scan_ = cbf::scan_text(text, name_);
     const auto& conversions = scan_.sections.front().conversions;
     std::string compression = conversions.starts_with("x-CBF_") ? conversions.substr(6) : conversions;

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -251,11 +250,7 @@ CrystfelGeometry parse_crystfel_geometry(const std::string& text, const std::str
 }
 
 CrystfelGeometry read_crystfel_geometry(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw FormatError(path.string() + ": cannot open");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_crystfel_geometry(text.str(), path.filename().string());
+  return parse_crystfel_geometry(read_whole_file(path), path.filename().string());
 }
 
 std::array<std::size_t, 2> CrystfelGeometry::slab_shape() const {

@@ -1,6 +1,9 @@
 #include "io/frame.hpp"
 
+#include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <numeric>
 
@@ -14,6 +17,12 @@ void convert(const Frame& frame, std::vector<float>& out) {
 }
 
 }  // namespace
+
+std::string read_whole_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError(path.string() + ": cannot open (" + std::strerror(errno) + ")");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 std::size_t pixel_bytes(PixelType type) {
   switch (type) {

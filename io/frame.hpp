@@ -4,6 +4,7 @@
 // `to_float32` is the one conversion kernels use.
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <span>
@@ -47,6 +48,9 @@ class FormatError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The whole file as bytes; FormatError "path: cannot open (reason)" when it cannot be read.
+std::string read_whole_file(const std::filesystem::path& path);
 
 struct Frame {
   std::vector<std::size_t> shape;  // slowest first: {ny, nx}, or {panels, ny, nx}

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -139,11 +138,7 @@ Poni parse_poni(const std::string& text, const std::string& source) {
 }
 
 Poni read_poni(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw FormatError(path.string() + ": cannot open");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_poni(text.str(), path.filename().string());
+  return parse_poni(read_whole_file(path), path.filename().string());
 }
 
 }  // namespace vulkanite::io
