@@ -26,6 +26,11 @@ void Profile::add(std::string_view name, double nanoseconds) {
   it->second.push_back(nanoseconds);
 }
 
+void Profile::merge(const Profile& other) {
+  for (const auto& [name, times] : other.samples_)
+    for (const double t : times) add(name, t);
+}
+
 std::vector<KernelTimes> Profile::summary() const {
   std::vector<KernelTimes> result;
   for (const auto& [name, samples] : samples_) result.push_back(summarize(name, samples));

@@ -16,6 +16,7 @@ struct KernelTimes {
 class Profile {
  public:
   void add(std::string_view name, double nanoseconds);
+  void merge(const Profile& other);  // adds every sample of `other`
   void clear() { samples_.clear(); }
   bool empty() const noexcept { return samples_.empty(); }
   std::vector<KernelTimes> summary() const;  // sorted by name

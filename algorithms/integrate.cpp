@@ -1,0 +1,293 @@
+#include "algorithms/integrate.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include <shaders/integrate.spv.hpp>
+#include <shaders/sigma_clip.spv.hpp>
+
+#include "reference/sigma_clip.hpp"
+#include "runtime/buffer.hpp"
+#include "runtime/kernel.hpp"
+#include "runtime/sequence.hpp"
+#include "runtime/transfer.hpp"
+
+namespace vulkanite::algorithms {
+namespace {
+
+struct BinPush {  // GLSL: BinPush in shaders/common/bin_statistics.glsl
+  std::uint32_t bins;
+  std::uint32_t flags;
+  std::uint32_t error_model;
+  float dummy;
+  float delta_dummy;
+  float empty;
+  std::uint32_t cycles;
+  float cutoff;
+};
+static_assert(sizeof(BinPush) == 32);
+
+constexpr std::uint32_t kHasCoefficients = 1, kHasDark = 2, kHasDummy = 4;
+constexpr std::size_t kPlanes = 9;  // results planes, see bin_statistics.glsl
+
+// The kernels' pixel types (specialization constant 1); others are converted to float32 first.
+std::optional<std::uint32_t> kernel_pixel_type(io::PixelType type) {
+  switch (type) {
+    case io::PixelType::float32: return 0;
+    case io::PixelType::int32: return 1;
+    case io::PixelType::uint32: return 2;
+    case io::PixelType::int16: return 3;
+    case io::PixelType::uint16: return 4;
+    default: return std::nullopt;
+  }
+}
+
+template <class T>
+runtime::Array<T> upload_array(runtime::Context& context, runtime::Transfer& transfer, std::span<const T> values) {
+  runtime::Array<T> array(context, std::max<std::size_t>(1, values.size()));
+  if (!values.empty()) transfer.upload(values, array);
+  return array;
+}
+
+void check_sizes(const IntegrationMatrix& m, const reference::PixelCorrections& c) {
+  if (m.row_start.size() < 2) throw std::invalid_argument("the integration matrix has no bins");
+  if (m.pixel.size() > 0xffffffffu) throw std::invalid_argument("the integration matrix has more than 2^32 - 1 entries");
+  const auto check = [&](const std::vector<float>& v, const char* what) {
+    if (!v.empty() && v.size() != m.pixels)
+      throw std::invalid_argument(std::string(what) + " has " + std::to_string(v.size()) +
+                                  " values but the geometry has " + std::to_string(m.pixels) + " pixels");
+  };
+  if (c.normalization.size() != m.pixels)
+    throw std::invalid_argument("the normalization array has " + std::to_string(c.normalization.size()) +
+                                " values but the geometry has " + std::to_string(m.pixels) + " pixels");
+  check(c.dark, "the dark image");
+  check(c.variance, "the variance array");
+}
+
+}  // namespace
+
+std::vector<float> frame_as_float(const io::Frame& frame) {
+  std::vector<float> out(frame.pixel_count());
+  const auto convert = [&]<class T>(std::span<const T> values) {
+    std::transform(values.begin(), values.end(), out.begin(), [](T v) { return static_cast<float>(v); });
+  };
+  switch (frame.type) {
+    case io::PixelType::int8: convert(frame.values<std::int8_t>()); break;
+    case io::PixelType::uint8: convert(frame.values<std::uint8_t>()); break;
+    case io::PixelType::int16: convert(frame.values<std::int16_t>()); break;
+    case io::PixelType::uint16: convert(frame.values<std::uint16_t>()); break;
+    case io::PixelType::int32: convert(frame.values<std::int32_t>()); break;
+    case io::PixelType::uint32: convert(frame.values<std::uint32_t>()); break;
+    case io::PixelType::float32: convert(frame.values<float>()); break;
+    case io::PixelType::float64: convert(frame.values<double>()); break;
+  }
+  return out;
+}
+
+// One frame in flight: its staging and device copies, its results, its command buffer.
+struct Slot {
+  Slot(runtime::Context& context, std::size_t frame_bytes, std::size_t result_values)
+      : staging(context, frame_bytes, runtime::MemoryKind::host),
+        frame(context, frame_bytes),
+        results(context, result_values),
+        readback(context, result_values * sizeof(float), runtime::MemoryKind::host),
+        sequence(context) {}
+  runtime::Buffer staging, frame;
+  runtime::Array<float> results;
+  runtime::Buffer readback;
+  runtime::Sequence sequence;
+  std::size_t index = 0;
+};
+
+struct Integrator::State {
+  runtime::Context* context;
+  std::size_t bins, pixels;
+  std::uint32_t default_lanes;
+  bool has_coefficients, has_dark;
+  runtime::Array<std::uint32_t> row_start, pixel;
+  runtime::Array<float> coefficient, normalization, dark, variance;
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::map<std::tuple<bool, std::uint32_t, std::uint32_t>, runtime::Kernel> kernels;  // clip, lanes, type
+  runtime::Profile profile;
+
+  State(runtime::Context& c, runtime::Transfer& t, const IntegrationMatrix& m, const reference::PixelCorrections& pc)
+      : context(&c),
+        bins(m.bins()),
+        pixels(m.pixels),
+        default_lanes(reference::integration_lanes(m.view())),
+        has_coefficients(!m.coefficient.empty()),
+        has_dark(!pc.dark.empty()),
+        row_start(upload_array<std::uint32_t>(c, t, m.row_start)),
+        pixel(upload_array<std::uint32_t>(c, t, m.pixel)),
+        coefficient(upload_array<float>(c, t, m.coefficient)),
+        normalization(upload_array<float>(c, t, pc.normalization)),
+        dark(upload_array<float>(c, t, pc.dark)),
+        variance(upload_array<float>(c, t, pc.variance)) {}
+
+  const runtime::Kernel& kernel(bool clip, std::uint32_t lanes, std::uint32_t type) {
+    const auto key = std::make_tuple(clip, lanes, type);
+    auto it = kernels.find(key);
+    if (it == kernels.end()) {
+      runtime::KernelDesc desc{clip ? "sigma_clip" : "integrate", clip ? shaders::sigma_clip : shaders::integrate, 8,
+                               sizeof(BinPush), lanes, {type}};
+      it = kernels.emplace(key, runtime::Kernel(*context, std::move(desc))).first;
+    }
+    return it->second;
+  }
+
+  // Records upload, kernel and readback of `frame` into `slot`, and submits.
+  void submit(Slot& slot, const io::Frame& frame, const BinOperation& operation) {
+    if (frame.pixel_count() != pixels)
+      throw std::invalid_argument(frame.source + ": " + std::to_string(frame.pixel_count()) +
+                                  " pixels, but the geometry has " + std::to_string(pixels));
+    const auto type = kernel_pixel_type(frame.type);
+    std::span<std::byte> staged = slot.staging.mapped();
+    if (type) {
+      std::memcpy(staged.data(), frame.data.data(), frame.data.size());
+    } else {
+      const auto values = frame_as_float(frame);
+      std::memcpy(staged.data(), values.data(), values.size() * sizeof(float));
+    }
+    const bool clip = std::holds_alternative<reference::SigmaClipParams>(operation);
+    const auto& params = clip ? std::get<reference::SigmaClipParams>(operation).integration
+                              : std::get<reference::IntegrationParams>(operation);
+    BinPush push{static_cast<std::uint32_t>(bins), 0, static_cast<std::uint32_t>(params.error_model),
+                 params.dummy.value_or(0.0f), params.delta_dummy, params.empty, 0, 0.0f};
+    push.flags = (has_coefficients ? kHasCoefficients : 0) | (has_dark ? kHasDark : 0) |
+                 (params.dummy ? kHasDummy : 0);
+    if (clip) {
+      const auto& p = std::get<reference::SigmaClipParams>(operation);
+      push.cycles = p.cycles;
+      push.cutoff = p.cutoff;
+    }
+    const std::uint32_t lanes = params.lanes != 0 ? params.lanes : default_lanes;
+    const auto& k = kernel(clip, lanes, type.value_or(0));
+    const auto groups = static_cast<std::uint32_t>(std::min<std::size_t>(bins, 65535));
+    const VkDeviceSize frame_bytes = (type ? frame.data.size() : pixels * sizeof(float) + 3) & ~VkDeviceSize{3};
+    auto& seq = slot.sequence;
+    seq.copy(slot.staging, slot.frame, std::max<VkDeviceSize>(4, frame_bytes));
+    seq.barrier();
+    seq.dispatch(k, {slot.frame, row_start, pixel, coefficient, normalization, dark, variance, slot.results}, push,
+                 {groups});
+    seq.barrier();
+    seq.copy(slot.results, slot.readback, slot.results.bytes());
+    seq.barrier();  // the copy's writes visible to the host
+    seq.submit();
+  }
+
+  reference::IntegrationResult collect(Slot& slot) {
+    slot.sequence.wait();
+    profile.merge(slot.sequence.profile());
+    slot.sequence.profile().clear();
+    const auto* values = reinterpret_cast<const float*>(slot.readback.mapped().data());
+    reference::IntegrationResult r;
+    std::vector<float>* planes[] = {&r.sum_signal, &r.sum_variance, &r.sum_normalization,
+                                    &r.sum_normalization_squared, &r.count, &r.intensity, &r.std, &r.sem};
+    for (std::size_t p = 0; p < 8; ++p) planes[p]->assign(values + p * bins, values + (p + 1) * bins);
+    r.pixels.resize(bins);
+    std::memcpy(r.pixels.data(), values + 8 * bins, bins * sizeof(float));
+    return r;
+  }
+};
+
+Integrator::Integrator(runtime::Context& context, const IntegrationMatrix& matrix,
+                       const reference::PixelCorrections& corrections, std::size_t frames_in_flight) {
+  check_sizes(matrix, corrections);
+  if (frames_in_flight == 0) throw std::invalid_argument("frames in flight must be at least 1");
+  runtime::Transfer transfer(context);
+  state_ = std::make_unique<State>(context, transfer, matrix, corrections);
+  // Frames of any kernel type fit: 4 bytes per pixel at most (16-bit frames use half).
+  const std::size_t frame_bytes = std::max<std::size_t>(4, matrix.pixels * sizeof(float));
+  for (std::size_t i = 0; i < frames_in_flight; ++i)
+    state_->slots.push_back(std::make_unique<Slot>(context, frame_bytes, kPlanes * matrix.bins()));
+}
+
+Integrator::~Integrator() = default;
+Integrator::Integrator(Integrator&&) noexcept = default;
+Integrator& Integrator::operator=(Integrator&&) noexcept = default;
+
+namespace {
+
+void check_operation(const BinOperation& operation) {
+  if (const auto* clip = std::get_if<reference::SigmaClipParams>(&operation)) {
+    if (clip->integration.error_model == reference::ErrorModel::none)
+      throw std::invalid_argument("sigma clipping needs an error model (poisson, azimuthal or variance), not none");
+    if (clip->cycles > reference::kMaxSigmaClipCycles)
+      throw std::invalid_argument("sigma clipping: at most " + std::to_string(reference::kMaxSigmaClipCycles) +
+                                  " cycles, not " + std::to_string(clip->cycles));
+    if (!(clip->cutoff >= 0.0f && clip->cutoff < 3.0e38f))
+      throw std::invalid_argument("sigma clipping: the cutoff must be a finite number >= 0");
+  }
+  const auto& p = std::holds_alternative<reference::SigmaClipParams>(operation)
+                      ? std::get<reference::SigmaClipParams>(operation).integration
+                      : std::get<reference::IntegrationParams>(operation);
+  if (p.lanes != 0 && (p.lanes > 256 || (p.lanes & (p.lanes - 1)) != 0))
+    throw std::invalid_argument("lanes per bin must be a power of two up to 256, not " + std::to_string(p.lanes));
+}
+
+}  // namespace
+
+reference::IntegrationResult Integrator::run(const io::Frame& frame, const BinOperation& operation) {
+  reference::IntegrationResult result;
+  bool first = true;
+  stream(
+      [&]() -> std::optional<io::Frame> {
+        if (!first) return std::nullopt;
+        first = false;
+        return frame;  // a copy; run() is the convenience path, stream() the fast one
+      },
+      operation, [&](std::size_t, reference::IntegrationResult&& r) { result = std::move(r); });
+  return result;
+}
+
+void Integrator::stream(const std::function<std::optional<io::Frame>()>& next, const BinOperation& operation,
+                        const std::function<void(std::size_t, reference::IntegrationResult&&)>& on_result) {
+  check_operation(operation);
+  auto& s = *state_;
+  const bool needs_variance = (std::holds_alternative<reference::SigmaClipParams>(operation)
+                                   ? std::get<reference::SigmaClipParams>(operation).integration.error_model
+                                   : std::get<reference::IntegrationParams>(operation).error_model) ==
+                              reference::ErrorModel::variance;
+  if (needs_variance && s.variance.size() != s.pixels)
+    throw std::invalid_argument("the variance error model needs a variance array, and none was given");
+  std::deque<Slot*> in_flight;
+  std::size_t submitted = 0, slot_index = 0;
+  try {
+    for (;;) {
+      if (in_flight.size() == s.slots.size()) {
+        Slot* done = in_flight.front();
+        in_flight.pop_front();
+        on_result(done->index, s.collect(*done));
+      }
+      auto frame = next();
+      if (!frame) break;
+      Slot& slot = *s.slots[slot_index];
+      slot_index = (slot_index + 1) % s.slots.size();
+      slot.index = submitted++;
+      s.submit(slot, *frame, operation);
+      in_flight.push_back(&slot);
+    }
+    while (!in_flight.empty()) {
+      Slot* done = in_flight.front();
+      in_flight.pop_front();
+      on_result(done->index, s.collect(*done));
+    }
+  } catch (...) {
+    // Leave no submission behind: a slot is reused (re-recorded) only after its wait.
+    for (Slot* slot : in_flight) {
+      try {
+        slot->sequence.wait();
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+}
+
+const runtime::Profile& Integrator::profile() const { return state_->profile; }
+
+}  // namespace vulkanite::algorithms

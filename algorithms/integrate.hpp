@@ -1,0 +1,54 @@
+#pragma once
+// Azimuthal integration and sigma clipping of frames on the GPU over one IntegrationMatrix,
+// bit-identical to reference::integrate / reference::sigma_clip. The matrix and the per-pixel
+// corrections are uploaded once; frames then stream through with several in flight, so that the
+// upload of one overlaps the kernels of the others.
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <variant>
+
+#include "algorithms/integration_matrix.hpp"
+#include "io/frame.hpp"
+#include "reference/integrate.hpp"
+#include "reference/sigma_clip.hpp"
+#include "runtime/context.hpp"
+#include "runtime/profile.hpp"
+
+namespace vulkanite::algorithms {
+
+// What to compute per frame: plain integration or sigma clipping, with its parameters.
+using BinOperation = std::variant<reference::IntegrationParams, reference::SigmaClipParams>;
+
+class Integrator {
+ public:
+  // Throws std::invalid_argument when the corrections' sizes do not match the matrix's pixels or
+  // the frame type is not one the kernels read (int8/uint8/float64 frames are converted on the
+  // host to float32 first; see convert_for_integration).
+  Integrator(runtime::Context& context, const IntegrationMatrix& matrix, const reference::PixelCorrections& corrections,
+             std::size_t frames_in_flight = 3);
+  ~Integrator();
+  Integrator(Integrator&&) noexcept;
+  Integrator& operator=(Integrator&&) noexcept;
+
+  // One frame, waited for. The frame's pixel count must equal the matrix's.
+  reference::IntegrationResult run(const io::Frame& frame, const BinOperation& operation);
+
+  // Frames from `next` (std::nullopt ends the stream) with frames_in_flight of them on the GPU at
+  // once; `on_result(index, result)` is called in frame order, on the calling thread.
+  void stream(const std::function<std::optional<io::Frame>()>& next, const BinOperation& operation,
+              const std::function<void(std::size_t, reference::IntegrationResult&&)>& on_result);
+
+  // GPU time per kernel ("integrate", "sigma_clip", "upload", ...) over everything run so far.
+  const runtime::Profile& profile() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The frame's pixels as the kernels see them, as floats: what reference::integrate takes.
+std::vector<float> frame_as_float(const io::Frame& frame);
+
+}  // namespace vulkanite::algorithms

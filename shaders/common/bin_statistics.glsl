@@ -1,0 +1,235 @@
+// Per-bin statistics over a CSR pixel -> bin matrix: pyFAI's integration (sums of signal,
+// variance, normalization, its square and count; intensity, std, sem) and sigma clipping on top.
+// One workgroup handles one bin at a time: lane t visits the bin's entries t, t + L, ... in
+// order, then the lanes combine along the fixed neighbours-first tree, so the bits depend on
+// the lane count L (the workgroup size) only, never on the device. Every operation that rounds is
+// `precise` and flushed (ftz) where the twin flushes.
+//
+// Needs, declared before the include: `layout(local_size_x_id = 0) in;`, and the constant
+// kPixelType (0 float32, 1 int32, 2 uint32, 3 int16, 4 uint16).
+// Twin: reference/bin_statistics.cpp (reference::integrate, reference::sigma_clip).
+#ifndef VULKANITE_BIN_STATISTICS_GLSL
+#define VULKANITE_BIN_STATISTICS_GLSL
+
+#include "common/reduction.glsl"
+
+layout(std430, binding = 0) readonly buffer Frame { uint frame_words[]; };
+layout(std430, binding = 1) readonly buffer RowStart { uint row_start[]; };
+layout(std430, binding = 2) readonly buffer Pixel { uint entry_pixel[]; };
+layout(std430, binding = 3) readonly buffer Coefficient { float entry_coefficient[]; };
+layout(std430, binding = 4) readonly buffer Normalization { float normalization[]; };
+layout(std430, binding = 5) readonly buffer Dark { float dark[]; };
+layout(std430, binding = 6) readonly buffer Variance { float user_variance[]; };
+// Nine planes of `bins` values: sum_signal, sum_variance, sum_normalization,
+// sum_normalization_squared, count, intensity, std, sem, pixels (uint bits).
+layout(std430, binding = 7) writeonly buffer Results { float results[]; };
+
+// C++ twin: algorithms::BinPush (algorithms/integrate.cpp).
+layout(push_constant) uniform BinPush {
+  uint bins;
+  uint flags;  // kHasCoefficients | kHasDark | kHasDummy
+  uint error_model;  // 0 none, 1 variance, 2 poisson, 3 azimuthal
+  float dummy;
+  float delta_dummy;
+  float empty;
+  uint cycles;  // sigma-clipping cycles; 0 integrates
+  float cutoff;
+};
+
+const uint kHasCoefficients = 1u;
+const uint kHasDark = 2u;
+const uint kHasDummy = 4u;
+const uint kMaxCycles = 32u;  // reference::kMaxSigmaClipCycles
+
+bool is_finite(float x) { return (floatBitsToUint(x) & kInfinityBits) != kInfinityBits; }
+float mul(float a, float b) {
+  precise float r = a * b;
+  return ftz(r);
+}
+float sub(float a, float b) {
+  precise float r = a - b;
+  return ftz(r);
+}
+float total(vec2 pair) { return add_ftz(pair.x, pair.y); }
+
+// The raw value of pixel i as a float (integer conversions round to nearest even, as C++'s).
+float raw_value(uint i) {
+  if (kPixelType == 0u) return uintBitsToFloat(frame_words[i]);
+  if (kPixelType == 1u) return float(int(frame_words[i]));
+  if (kPixelType == 2u) return float(frame_words[i]);
+  int offset = int(i & 1u) * 16;
+  uint word = frame_words[i >> 1];
+  if (kPixelType == 3u) return float(bitfieldExtract(int(word), offset, 16));
+  return float(bitfieldExtract(word, offset, 16));
+}
+
+struct PixelValue {
+  float signal, variance, normalization;
+  bool valid;
+};
+
+// pyFAI's preproc of one pixel: signal = raw - dark, variance per model; invalid when the raw
+// value is not finite or is the dummy, or the normalization is 0 or not finite.
+PixelValue pixel_value(uint i) {
+  PixelValue px = PixelValue(0.0, 0.0, 0.0, false);
+  float raw = ftz(raw_value(i));
+  if (!is_finite(raw)) return px;
+  if ((flags & kHasDummy) != 0u) {
+    float d = ftz(dummy), delta = ftz(delta_dummy);
+    bool is_dummy = delta == 0.0 ? raw == d : abs(sub(raw, d)) <= delta;
+    if (is_dummy) return px;
+  }
+  px.normalization = ftz(normalization[i]);
+  if (!is_finite(px.normalization) || px.normalization == 0.0) return px;
+  px.signal = (flags & kHasDark) != 0u ? sub(raw, ftz(dark[i])) : raw;
+  px.variance = error_model == 1u ? ftz(user_variance[i]) : (error_model == 2u ? max(raw, 1.0) : 0.0);
+  px.valid = is_finite(px.signal) && is_finite(px.variance);
+  return px;
+}
+
+// The tests of the sigma-clipping cycles run so far (written by lane 0): a pixel is kept while
+// it passes them all, |s - mean n| <= threshold |n|.
+shared float clip_mean[kMaxCycles];
+shared float clip_threshold[kMaxCycles];
+
+bool kept(PixelValue px, uint clip_cycles) {
+  for (uint j = 0u; j < clip_cycles; ++j) {
+    float deviation = abs(sub(px.signal, mul(clip_mean[j], px.normalization)));
+    if (deviation > mul(clip_threshold[j], abs(px.normalization))) return false;
+  }
+  return true;
+}
+
+struct BinSums {
+  vec2 signal, variance, normalization, normalization_squared, count;
+  uint pixels;
+};
+
+shared vec2 bin_scratch[5][gl_WorkGroupSize.x];
+shared uint pixel_scratch[gl_WorkGroupSize.x];
+
+// The lanes' sums along the fixed tree; every lane gets the bin's sums.
+BinSums reduce_bin_sums(BinSums s) {
+  uint t = gl_LocalInvocationID.x;
+  bin_scratch[0][t] = s.signal;
+  bin_scratch[1][t] = s.variance;
+  bin_scratch[2][t] = s.normalization;
+  bin_scratch[3][t] = s.normalization_squared;
+  bin_scratch[4][t] = s.count;
+  pixel_scratch[t] = s.pixels;
+  for (uint stride = 1u; stride < gl_WorkGroupSize.x; stride <<= 1) {
+    barrier();
+    if ((t & (2u * stride - 1u)) == 0u) {
+      for (uint q = 0u; q < 5u; ++q) bin_scratch[q][t] = compensated_combine(bin_scratch[q][t], bin_scratch[q][t + stride]);
+      pixel_scratch[t] += pixel_scratch[t + stride];
+    }
+  }
+  barrier();
+  BinSums r = BinSums(bin_scratch[0][0], bin_scratch[1][0], bin_scratch[2][0], bin_scratch[3][0], bin_scratch[4][0],
+                      pixel_scratch[0]);
+  barrier();  // the scratch is reused right after
+  return r;
+}
+
+// One pass over entries [first, last) of a bin. variance_mean_pass: the azimuthal model's second
+// pass, only sum (c (s - mean n))^2 with the given mean.
+BinSums bin_pass(uint first, uint last, uint clip_cycles, bool variance_mean_pass, float mean) {
+  BinSums a = BinSums(vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), 0u);
+  bool azimuthal = error_model == 3u;
+  for (uint k = first + gl_LocalInvocationID.x; k < last; k += gl_WorkGroupSize.x) {
+    float c = (flags & kHasCoefficients) != 0u ? ftz(entry_coefficient[k]) : 1.0;
+    if (!(c > 0.0)) continue;
+    PixelValue px = pixel_value(entry_pixel[k]);
+    if (!px.valid || !kept(px, clip_cycles)) continue;
+    if (variance_mean_pass) {
+      float d = mul(c, sub(px.signal, mul(mean, px.normalization)));
+      a.variance = compensated_add(a.variance, mul(d, d));
+    } else {
+      float cn = mul(c, px.normalization);
+      a.signal = compensated_add(a.signal, mul(c, px.signal));
+      if (!azimuthal) a.variance = compensated_add(a.variance, mul(mul(c, c), px.variance));
+      a.normalization = compensated_add(a.normalization, cn);
+      a.normalization_squared = compensated_add(a.normalization_squared, mul(cn, cn));
+      a.count = compensated_add(a.count, c);
+    }
+    a.pixels += 1u;
+  }
+  return reduce_bin_sums(a);
+}
+
+BinSums bin_sums(uint first, uint last, uint clip_cycles) {
+  BinSums s = bin_pass(first, last, clip_cycles, false, 0.0);
+  if (error_model == 3u && s.pixels > 0u) {
+    float mean = cr_div(total(s.signal), total(s.normalization));
+    s.variance = bin_pass(first, last, clip_cycles, true, mean).variance;
+  }
+  return s;
+}
+
+// Chauvenet's criterion: the twin of reference::chauvenet_cutoff, operation for operation.
+float chauvenet_cutoff(float count) {
+  float x = cr_div(max(3.0, count), uintBitsToFloat(0x40206c99u));  // sqrt(2 pi)
+  if (!is_finite(x)) return x;
+  uint bits = floatBitsToUint(x);
+  int e = int(bits >> 23) - 127;
+  precise float m = uintBitsToFloat((bits & 0x7fffffu) | 0x3f800000u);
+  if (m > uintBitsToFloat(0x3fb504f3u)) {  // sqrt(2)
+    m = m * 0.5;
+    e += 1;
+  }
+  precise float f = m - 1.0;
+  precise float two_plus_f = 2.0 + f;
+  float s = cr_div(f, two_plus_f);
+  precise float z = s * s;
+  precise float series = uintBitsToFloat(0x3e3a2e8cu);  // 2/11
+  series = series * z + uintBitsToFloat(0x3e638e39u);    // 2/9
+  series = series * z + uintBitsToFloat(0x3e924925u);    // 2/7
+  series = series * z + uintBitsToFloat(0x3ecccccdu);    // 2/5
+  series = series * z + uintBitsToFloat(0x3f2aaaabu);    // 2/3
+  series = series * z + 2.0;
+  precise float ln = float(e) * uintBitsToFloat(0x3f317218u) + series * s;  // ln 2
+  precise float twice = 2.0 * ln;
+  return cr_sqrt(twice);
+}
+
+void write_plane(uint plane, uint bin, float value) { results[plane * bins + bin] = canonical(value); }
+
+// Integrates bin `bin`, then runs up to `cycles` sigma-clipping cycles, and writes its results.
+void bin_statistics(uint bin) {
+  uint first = row_start[bin], last = row_start[bin + 1u];
+  uint clip_cycles = 0u;
+  BinSums s = bin_sums(first, last, 0u);
+  float mean = cr_div(total(s.signal), total(s.normalization));
+  float std_dev = cr_sqrt(cr_div(total(s.variance), total(s.normalization_squared)));
+  for (uint cycle = 0u; cycle < cycles; ++cycle) {
+    if (s.pixels == 0u || !is_finite(mean) || !is_finite(std_dev)) break;
+    float k = max(cutoff, chauvenet_cutoff(total(s.count)));
+    if (gl_LocalInvocationID.x == 0u) {
+      clip_mean[clip_cycles] = mean;
+      clip_threshold[clip_cycles] = mul(k, std_dev);
+    }
+    barrier();
+    clip_cycles += 1u;
+    uint before = s.pixels;
+    s = bin_sums(first, last, clip_cycles);
+    mean = cr_div(total(s.signal), total(s.normalization));
+    std_dev = cr_sqrt(cr_div(total(s.variance), total(s.normalization_squared)));
+    if (s.pixels == before) break;  // nothing discarded: the next cycle would change nothing
+  }
+  if (gl_LocalInvocationID.x == 0u) {
+    bool filled = s.pixels > 0u, with_error = error_model != 0u;
+    float sum_variance = total(s.variance), sum_normalization = total(s.normalization);
+    write_plane(0u, bin, total(s.signal));
+    write_plane(1u, bin, sum_variance);
+    write_plane(2u, bin, sum_normalization);
+    write_plane(3u, bin, total(s.normalization_squared));
+    write_plane(4u, bin, total(s.count));
+    write_plane(5u, bin, filled ? mean : empty);
+    write_plane(6u, bin, filled && with_error ? std_dev : empty);
+    write_plane(7u, bin, filled && with_error ? cr_div(cr_sqrt(sum_variance), sum_normalization) : empty);
+    results[8u * bins + bin] = uintBitsToFloat(s.pixels);
+  }
+  barrier();  // clip_mean is rewritten by the next bin
+}
+
+#endif

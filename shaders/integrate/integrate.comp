@@ -1,0 +1,16 @@
+#version 460
+// Azimuthal integration of one frame: pyFAI's integrate1d_ng / integrate2d_ng outputs per bin of
+// a CSR matrix (common/bin_statistics.glsl). Workgroups loop over bins: bin = group, group + G, ...
+// Bindings: 0 frame (pixel words), 1 row_start, 2 pixel, 3 coefficient, 4 normalization,
+//   5 dark, 6 variance, 7 results (9 planes of `bins` values).
+// Push constants: BinPush (cycles = 0 here). Specialization constants: 0 workgroup size = lanes
+//   per bin (a power of two), 1 pixel type.
+// Twin: reference::integrate (reference/bin_statistics.cpp).
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x_id = 0) in;  // before the includes: it sizes their shared arrays
+layout(constant_id = 1) const uint kPixelType = 0;
+#include "common/bin_statistics.glsl"
+
+void main() {
+  for (uint bin = gl_WorkGroupID.x; bin < bins; bin += gl_NumWorkGroups.x) bin_statistics(bin);
+}

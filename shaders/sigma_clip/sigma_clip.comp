@@ -1,0 +1,15 @@
+#version 460
+// Sigma clipping of one frame per bin of a CSR matrix, pyFAI's sigma_clip_ng semantics
+// (common/bin_statistics.glsl): integrate, then up to `cycles` times drop the pixels beyond
+// max(cutoff, Chauvenet) standard deviations from the bin's mean and integrate again. The frame
+// is not written: a pixel is dropped while it fails any earlier cycle's test.
+// Bindings, push constants and specialization constants: as integrate.comp.
+// Twin: reference::sigma_clip (reference/bin_statistics.cpp).
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x_id = 0) in;  // before the includes: it sizes their shared arrays
+layout(constant_id = 1) const uint kPixelType = 0;
+#include "common/bin_statistics.glsl"
+
+void main() {
+  for (uint bin = gl_WorkGroupID.x; bin < bins; bin += gl_NumWorkGroups.x) bin_statistics(bin);
+}
