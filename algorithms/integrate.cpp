@@ -13,6 +13,7 @@
 #include "reference/sigma_clip.hpp"
 #include "runtime/buffer.hpp"
 #include "runtime/kernel.hpp"
+#include "runtime/parallel_copy.hpp"
 #include "runtime/sequence.hpp"
 #include "runtime/transfer.hpp"
 
@@ -147,11 +148,29 @@ struct Integrator::State {
     const auto type = kernel_pixel_type(frame.type);
     std::span<std::byte> staged = slot.staging.mapped();
     if (type) {
-      std::memcpy(staged.data(), frame.data.data(), frame.data.size());
+      runtime::parallel_copy(staged.data(), frame.data.data(), frame.data.size());
     } else {
       const auto values = frame_as_float(frame);
       std::memcpy(staged.data(), values.data(), values.size() * sizeof(float));
     }
+    const VkDeviceSize frame_bytes = ((type ? frame.data.size() : pixels * sizeof(float)) + 3) & ~VkDeviceSize{3};
+    auto& seq = slot.sequence;
+    seq.copy(slot.staging, slot.frame, std::max<VkDeviceSize>(4, frame_bytes));
+    seq.barrier();
+    record(seq, slot.frame, type ? frame.type : io::PixelType::float32, operation, slot.results);
+    seq.barrier();
+    seq.copy(slot.results, slot.readback, slot.results.bytes());
+    seq.barrier();  // the copy's writes visible to the host
+    seq.submit();
+  }
+
+  void record(runtime::Sequence& seq, const runtime::Buffer& frame, io::PixelType frame_type,
+              const BinOperation& operation, const runtime::Array<float>& results) {
+    const auto type = kernel_pixel_type(frame_type);
+    if (!type)
+      throw std::invalid_argument(std::string("the integration kernels read int16, uint16, int32, uint32 or float32 "
+                                              "frames, not ") + io::pixel_type_name(frame_type));
+    if (results.size() < kPlanes * bins) throw std::invalid_argument("the results array is too small for the bins");
     const bool clip = std::holds_alternative<reference::SigmaClipParams>(operation);
     const auto& params = clip ? std::get<reference::SigmaClipParams>(operation).integration
                               : std::get<reference::IntegrationParams>(operation);
@@ -165,18 +184,9 @@ struct Integrator::State {
       push.cutoff = p.cutoff;
     }
     const std::uint32_t lanes = params.lanes != 0 ? params.lanes : default_lanes;
-    const auto& k = kernel(clip, lanes, type.value_or(0));
     const auto groups = static_cast<std::uint32_t>(std::min<std::size_t>(bins, 65535));
-    const VkDeviceSize frame_bytes = (type ? frame.data.size() : pixels * sizeof(float) + 3) & ~VkDeviceSize{3};
-    auto& seq = slot.sequence;
-    seq.copy(slot.staging, slot.frame, std::max<VkDeviceSize>(4, frame_bytes));
-    seq.barrier();
-    seq.dispatch(k, {slot.frame, row_start, pixel, coefficient, normalization, dark, variance, slot.results}, push,
-                 {groups});
-    seq.barrier();
-    seq.copy(slot.results, slot.readback, slot.results.bytes());
-    seq.barrier();  // the copy's writes visible to the host
-    seq.submit();
+    seq.dispatch(kernel(clip, lanes, *type), {frame, row_start, pixel, coefficient, normalization, dark, variance, results},
+                 push, {groups});
   }
 
   reference::IntegrationResult collect(Slot& slot) {
@@ -235,16 +245,16 @@ reference::IntegrationResult Integrator::run(const io::Frame& frame, const BinOp
   reference::IntegrationResult result;
   bool first = true;
   stream(
-      [&]() -> std::optional<io::Frame> {
-        if (!first) return std::nullopt;
+      [&]() -> const io::Frame* {
+        if (!first) return nullptr;
         first = false;
-        return frame;  // a copy; run() is the convenience path, stream() the fast one
+        return &frame;
       },
       operation, [&](std::size_t, reference::IntegrationResult&& r) { result = std::move(r); });
   return result;
 }
 
-void Integrator::stream(const std::function<std::optional<io::Frame>()>& next, const BinOperation& operation,
+void Integrator::stream(const std::function<const io::Frame*()>& next, const BinOperation& operation,
                         const std::function<void(std::size_t, reference::IntegrationResult&&)>& on_result) {
   check_operation(operation);
   auto& s = *state_;
@@ -263,8 +273,8 @@ void Integrator::stream(const std::function<std::optional<io::Frame>()>& next, c
         in_flight.pop_front();
         on_result(done->index, s.collect(*done));
       }
-      auto frame = next();
-      if (!frame) break;
+      const io::Frame* frame = next();
+      if (frame == nullptr) break;
       Slot& slot = *s.slots[slot_index];
       slot_index = (slot_index + 1) % s.slots.size();
       slot.index = submitted++;
@@ -287,6 +297,14 @@ void Integrator::stream(const std::function<std::optional<io::Frame>()>& next, c
     throw;
   }
 }
+
+void Integrator::record(runtime::Sequence& sequence, const runtime::Buffer& frame, io::PixelType type,
+                        const BinOperation& operation, const runtime::Array<float>& results) {
+  check_operation(operation);
+  state_->record(sequence, frame, type, operation, results);
+}
+
+std::size_t Integrator::bins() const { return state_->bins; }
 
 const runtime::Profile& Integrator::profile() const { return state_->profile; }
 

@@ -15,6 +15,7 @@
 #include "reference/sigma_clip.hpp"
 #include "runtime/context.hpp"
 #include "runtime/profile.hpp"
+#include "runtime/sequence.hpp"
 
 namespace vulkanite::algorithms {
 
@@ -35,10 +36,21 @@ class Integrator {
   // One frame, waited for. The frame's pixel count must equal the matrix's.
   reference::IntegrationResult run(const io::Frame& frame, const BinOperation& operation);
 
-  // Frames from `next` (std::nullopt ends the stream) with frames_in_flight of them on the GPU at
-  // once; `on_result(index, result)` is called in frame order, on the calling thread.
-  void stream(const std::function<std::optional<io::Frame>()>& next, const BinOperation& operation,
+  // Frames from `next` (nullptr ends the stream; a frame need only stay valid until the next
+  // call, its pixels are copied into staging memory at once) with frames_in_flight of them on the
+  // GPU at once; `on_result(index, result)` is called in frame order, on the calling thread.
+  void stream(const std::function<const io::Frame*()>& next, const BinOperation& operation,
               const std::function<void(std::size_t, reference::IntegrationResult&&)>& on_result);
+
+  // For callers that keep frames on the GPU (benchmarks, the peak finders): records the kernel
+  // for `frame`, pixel words of `type` (int16, uint16, int32, uint32 or float32) already on the
+  // device, writing kResultPlanes planes of bins() floats into `results`: sum_signal,
+  // sum_variance, sum_normalization, sum_normalization_squared, count, intensity, std, sem,
+  // pixels (uint32 bits). No barrier is recorded before or after.
+  static constexpr std::size_t kResultPlanes = 9;
+  void record(runtime::Sequence& sequence, const runtime::Buffer& frame, io::PixelType type,
+              const BinOperation& operation, const runtime::Array<float>& results);
+  std::size_t bins() const;
 
   // GPU time per kernel ("integrate", "sigma_clip", "upload", ...) over everything run so far.
   const runtime::Profile& profile() const;

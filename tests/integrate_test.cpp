@@ -172,7 +172,7 @@ TEST_F(IntegrateTest, StreamKeepsFrameOrderWithSeveralInFlight) {
   algorithms::Integrator integrator(context(), m, corrections, 3);
   const IntegrationParams params{.error_model = ErrorModel::poisson};
   std::size_t next = 0, received = 0;
-  integrator.stream([&]() -> std::optional<io::Frame> { return next < frames.size() ? std::optional(frames[next++]) : std::nullopt; },
+  integrator.stream([&]() -> const io::Frame* { return next < frames.size() ? &frames[next++] : nullptr; },
                     params, [&](std::size_t index, IntegrationResult&& r) {
                       EXPECT_EQ(index, received++);
                       const auto cpu = reference::integrate(m.view(), algorithms::frame_as_float(frames[index]),
