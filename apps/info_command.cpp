@@ -1,5 +1,6 @@
 #include "apps/info_command.hpp"
 
+#include "io/cbf_metrology.hpp"
 #include "io/frame_source.hpp"
 
 #include <nlohmann/json.hpp>
@@ -172,6 +173,31 @@ void print_frame(std::string& out, std::size_t index, const io::Frame& frame, co
   last_metadata = std::move(lines);
 }
 
+// Panel metrology is read here, from the file, on demand, rather than carried in io::Frame: it
+// describes the detector, not a frame (every frame of a stack shares it, and 64 panels copied
+// into each Frame would be waste), only full CBF files carry it so far, and this listing is its
+// one consumer. Frame keeps to pixels and scalar metadata; code that places pixels takes its
+// geometry apart from the frames, as it takes PONI and CrystFEL geometry files. A CBF whose
+// metrology is present but inconsistent is reported as a broken file, with the reader's message.
+std::vector<io::PanelGeometry> read_metrology(const std::string& file) {
+  if (io::detect_format(file) != io::Format::cbf) return {};
+  return io::read_cbf_metrology(file);
+}
+
+// dxtbx's names for the same quantities (its detector JSON), so the two compare key by key.
+nlohmann::json metrology_json(const std::vector<io::PanelGeometry>& panels) {
+  if (panels.empty()) return nullptr;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& p : panels)
+    list.push_back({{"name", p.name},
+                    {"origin_mm", p.origin_mm},
+                    {"fast_axis", p.fast_axis},
+                    {"slow_axis", p.slow_axis},
+                    {"pixel_size_mm", {p.pixel_size_fast_mm, p.pixel_size_slow_mm}},
+                    {"image_size_fast_slow", {p.size_fast, p.size_slow}}});
+  return {{"panel_count", panels.size()}, {"panels", std::move(list)}};
+}
+
 }  // namespace
 
 FrameRange parse_frame_range(const std::string& text) {
@@ -212,6 +238,13 @@ int info_command(const InfoOptions& options) {
                     begin > 0 || end < count
                         ? (" (showing " + std::to_string(begin) + ":" + std::to_string(end) + ")").c_str()
                         : "");
+      const auto panels = read_metrology(file);
+      entry["metrology"] = metrology_json(panels);
+      if (!options.json && !panels.empty()) {
+        const auto& origin = panels.front().origin_mm;
+        appendf(text, "  metrology: %zu panels, origin of panel 0 (%s) at (%.3f, %.3f, %.3f) mm\n", panels.size(),
+                panels.front().name.c_str(), origin[0], origin[1], origin[2]);
+      }
       std::vector<std::string> last_metadata;
       for (std::size_t i = begin; i < end; ++i) {
         const auto frame = source->read(i);

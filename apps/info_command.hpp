@@ -22,7 +22,8 @@ struct InfoOptions {
 };
 
 // `vulkanite info FILE...`: per file and frame the format, shape, pixel type, min, max, sum,
-// masked / negative / NaN pixel counts and the metadata found. A file that cannot be read is
+// masked / negative / NaN pixel counts and the metadata found; per file, for a CBF that carries
+// panel metrology (CSPAD), the panels' origins and axes. A file that cannot be read is
 // named in one line on stderr and the others are still listed; the status is then 1.
 int info_command(const InfoOptions& options);
 

@@ -197,7 +197,7 @@ std::vector<PanelGeometry> read_cbf_metrology(const std::filesystem::path& path)
   const CbfFile cbf(path, MSG_NODIGEST);  // the CIF tables only: binary sections are not decoded
 
   const auto sections = rows_of(cbf, "array_structure_list_section", {"id", "index", "start", "end"});
-  if (sections.empty()) throw FormatError(name + ": no metrology (no _array_structure_list_section)");
+  if (sections.empty()) return {};
   const AxisTable axes(cbf, name);
   if (axes.empty()) throw FormatError(name + ": no metrology (no _axis table)");
 

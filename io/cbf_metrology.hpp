@@ -21,8 +21,10 @@ struct PanelGeometry {
 };
 
 // Panels in _array_structure_list_section order, which is the order io/cbf.cpp returns them in
-// (the frame's {panels, slow, fast} shape) and dxtbx's panel order. Throws FormatError naming
-// the file and the problem for a file without metrology (no sections, axes or settings).
+// (the frame's {panels, slow, fast} shape) and dxtbx's panel order. None for a file without
+// _array_structure_list_section (a miniCBF: one array, nothing to place). Throws FormatError
+// naming the file and the problem when the file cannot be read or its metrology is incomplete
+// or inconsistent (sections without an _axis table, axis sets or settings).
 std::vector<PanelGeometry> read_cbf_metrology(const std::filesystem::path& path);
 
 // Lab position (mm) of a point given in pixel coordinates of a panel: (0, 0) is the outer corner

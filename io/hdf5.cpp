@@ -1,6 +1,7 @@
 // HDF5 frame stacks through libhdf5: NeXus/NXmx (Dectris Eiger master and data files) and CXI.
 // A stack [n, y, x] is read one frame at a time with a hyperslab, never whole; an Eiger master
 // file's /entry/data/data_000001.. external links are one stack, in link order.
+#include "io/child_probe.hpp"
 #include "io/frame_source.hpp"
 #include "io/hdf5_handle.hpp"
 #include "io/hdf5_metadata.hpp"
@@ -351,6 +352,14 @@ Frame Hdf5Source::read(std::size_t index) {
 }  // namespace
 
 std::unique_ptr<FrameSource> open_hdf5(const std::filesystem::path& path, const std::string& dataset) {
+  // libhdf5 segfaults on some corrupt files (io/child_probe.cpp), so a forked child first does
+  // what a reader does first: open, find the datasets, read the metadata and frame 0. Only when
+  // it survives is the file opened here. Later frames are not probed: that would cost a second
+  // read of the whole stack, and every crash found so far is in the metadata, which the probe walks.
+  probe_in_child(path, "libhdf5", [&] {
+    Hdf5Source probe(path, dataset);
+    probe.read(0);
+  });
   return std::make_unique<Hdf5Source>(path, dataset);
 }
 

@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 
 namespace vulkanite {
 namespace {
@@ -111,6 +113,75 @@ TEST(InfoCliTest, GoodFilesAreListedBesideABrokenOne) {
   EXPECT_EQ(result.exit_code, 1) << describe(result);
   EXPECT_THAT(result.out, StartsWith(good.string() + ": NumPy"));
   EXPECT_THAT(result.err, StartsWith("vulkanite: error: " + broken + ": fortran_order is True"));
+}
+
+// libhdf5 1.10.8 segfaults on this file; `info` must still answer with one line naming it.
+TEST(InfoCliTest, FileThatCrashesLibhdf5GivesOneLineNamingIt) {
+  const auto path = (fs::path(VULKANITE_SOURCE_DIR) / "tests/data/broken/hdf5/corrupt_link_info.h5").string();
+  const std::string expected = "vulkanite: error: " + path +
+                               ": libhdf5 crashed while reading this file (signal 11, SIGSEGV): the file is corrupt "
+                               "or not supported\n";
+  for (const bool json : {false, true}) {
+    const auto result = json ? run_cli({"info", "--json", path}) : run_cli({"info", path});
+    EXPECT_EQ(result.exit_code, 1) << describe(result);
+    EXPECT_EQ(result.out, "") << describe(result);
+    EXPECT_EQ(result.err, expected) << describe(result);
+  }
+  tests::TempDir dir;
+  const auto good = write_stack(dir);
+  const auto both = run_cli({"info", path, good.string()});
+  EXPECT_EQ(both.exit_code, 1) << describe(both);
+  EXPECT_THAT(both.out, StartsWith(good.string() + ": NumPy"));
+  EXPECT_EQ(both.err, expected);
+}
+
+TEST(InfoCliTest, MiniCbfHasNoMetrology) {
+  const auto path = (fs::path(VULKANITE_SOURCE_DIR) / "tests/data/broken/cbf/valid.cbf").string();
+  const auto text = run_cli({"info", path});
+  ASSERT_EQ(text.exit_code, 0) << describe(text);
+  EXPECT_EQ(text.out.find("metrology"), std::string::npos) << text.out;
+  const auto result = run_cli({"info", "--json", path});
+  ASSERT_EQ(result.exit_code, 0) << describe(result);
+  EXPECT_TRUE(nlohmann::json::parse(result.out).at("files").at(0).at("metrology").is_null());
+}
+
+// The CSPAD CBF's 64 ASIC panels, against the geometry dxtbx reads from the same file.
+TEST(InfoCliTest, ReportsCspadMetrologyAsDxtbxReadsIt) {
+  const std::string name = "cspad/idx-20130301060858401.cbf";
+  const std::string dxtbx_name = "cspad/thermolysin_cspad_idx-20130301060858401_dxtbx_geometry.json";
+  const auto file = tests::shared_data(name);
+  const auto dxtbx_file = tests::shared_data(dxtbx_name);
+  if (!file) GTEST_SKIP() << tests::missing_data_message(name);
+  if (!dxtbx_file) GTEST_SKIP() << tests::missing_data_message(dxtbx_name);
+  std::ifstream in(*dxtbx_file);
+  const auto dxtbx = nlohmann::json::parse(in).at("panels");
+  ASSERT_EQ(dxtbx.size(), 64u);
+
+  const auto result = run_cli({"info", "--json", file->string()});
+  ASSERT_EQ(result.exit_code, 0) << describe(result);
+  const auto metrology = nlohmann::json::parse(result.out).at("files").at(0).at("metrology");
+  EXPECT_EQ(metrology.at("panel_count"), 64);
+  const auto& panels = metrology.at("panels");
+  ASSERT_EQ(panels.size(), 64u);
+  for (const std::size_t p : {std::size_t{0}, std::size_t{63}}) {
+    SCOPED_TRACE("panel " + std::to_string(p));
+    EXPECT_EQ(panels.at(p).at("name"), dxtbx.at(p).at("name"));
+    EXPECT_EQ(panels.at(p).at("image_size_fast_slow"), dxtbx.at(p).at("image_size_fast_slow"));
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_NEAR(panels.at(p).at("origin_mm").at(k).get<double>(), dxtbx.at(p).at("origin_mm").at(k).get<double>(), 1e-3);
+      EXPECT_NEAR(panels.at(p).at("fast_axis").at(k).get<double>(), dxtbx.at(p).at("fast_axis").at(k).get<double>(), 1e-6);
+      EXPECT_NEAR(panels.at(p).at("slow_axis").at(k).get<double>(), dxtbx.at(p).at("slow_axis").at(k).get<double>(), 1e-6);
+    }
+  }
+
+  const auto text = run_cli({"info", file->string()});
+  ASSERT_EQ(text.exit_code, 0) << describe(text);
+  const auto& origin = dxtbx.at(0).at("origin_mm");
+  char line[160];
+  std::snprintf(line, sizeof line, "  metrology: 64 panels, origin of panel 0 (%s) at (%.3f, %.3f, %.3f) mm\n",
+                dxtbx.at(0).at("name").get<std::string>().c_str(), origin.at(0).get<double>(), origin.at(1).get<double>(),
+                origin.at(2).get<double>());
+  EXPECT_THAT(text.out, HasSubstr(std::string("frame\n") + line)) << text.out;
 }
 
 TEST(InfoCliTest, DescribesThePilatusPowderTiff) {

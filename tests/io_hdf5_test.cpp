@@ -349,6 +349,17 @@ TEST(Hdf5Reader, BrokenCorpusGivesFormatErrorsNamingFileAndProblem) {
   }
 }
 
+// libhdf5 1.10.8 segfaults on this file (H5Lexists -> H5B2_open -> memcpy from NULL); the forked
+// probe in open_hdf5 turns that into a FormatError and this process goes on reading other files.
+TEST(Hdf5Reader, LibraryCrashBecomesAFormatErrorNamingTheFile) {
+  const fs::path dir = fs::path(VULKANITE_SOURCE_DIR) / "tests/data/broken/hdf5";
+  const fs::path crashing = dir / "corrupt_link_info.h5";
+  EXPECT_EQ(format_error(crashing), crashing.string() +
+                                        ": libhdf5 crashed while reading this file (signal 11, SIGSEGV): the file is "
+                                        "corrupt or not supported");
+  EXPECT_THROW(io::open_frames(crashing), io::FormatError);  // the path `vulkanite info` takes
+}
+
 TEST(Hdf5Writers, CxiPeakTablesReadBackAsCrystfelReadsThem) {
   tests::TempDir dir;
   const auto path = dir.path() / "peaks.cxi";

@@ -127,6 +127,20 @@ int main() {
     H5Fclose(file);
   }
 
+  {  // dangling_link.h5 with one byte changed (found by fuzz_hdf5): the fractal-heap address in
+     // /entry/data's Link Info message goes from undefined (all 0xff) to 0xffffffffff00ffff.
+     // libhdf5 1.10.8 then takes the group for a dense one and segfaults in H5Lexists (H5B2_open ->
+     // H5F__accum_read, memcpy from NULL); io/child_probe.cpp contains it.
+    std::ifstream in("dangling_link.h5", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Link Info message: type 2, size 24, flags 0, 3 reserved bytes; version 0, flags 0; heap address.
+    const std::string link_info = std::string("\x02\x00\x18\x00\x00\x00\x00\x00\x00\x00", 10) + std::string(16, '\xff');
+    const auto at = bytes.find(link_info);
+    if (at == std::string::npos || bytes.find(link_info, at + 1) != std::string::npos) return 1;
+    bytes[at + 12] = '\0';
+    std::ofstream("corrupt_link_info.h5", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+
   {  // a deflated stack whose first chunk is overwritten with garbage: opens, fails on frame 0
     const hid_t file = create("corrupt_chunk.h5");
     const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
