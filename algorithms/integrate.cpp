@@ -56,7 +56,11 @@ runtime::Array<T> upload_array(runtime::Context& context, runtime::Transfer& tra
 
 void check_sizes(const IntegrationMatrix& m, const reference::PixelCorrections& c) {
   if (m.row_start.size() < 2) throw std::invalid_argument("the integration matrix has no bins");
-  if (m.pixel.size() > 0xffffffffu) throw std::invalid_argument("the integration matrix has more than 2^32 - 1 entries");
+  // 2^31: the kernels' entry indices (k + batch x lanes) must not wrap.
+  if (m.pixel.size() >= (std::size_t{1} << 31))
+    throw std::invalid_argument("the integration matrix has 2^31 entries or more");
+  for (const auto p : m.pixel)
+    if (p >= m.pixels) throw std::invalid_argument("the integration matrix refers to a pixel beyond the image");
   const auto check = [&](const std::vector<float>& v, const char* what) {
     if (!v.empty() && v.size() != m.pixels)
       throw std::invalid_argument(std::string(what) + " has " + std::to_string(v.size()) +
@@ -67,6 +71,14 @@ void check_sizes(const IntegrationMatrix& m, const reference::PixelCorrections& 
                                 " values but the geometry has " + std::to_string(m.pixels) + " pixels");
   check(c.dark, "the dark image");
   check(c.variance, "the variance array");
+}
+
+// The kernels read the normalization per matrix entry, contiguously, rather than gather it per
+// pixel: it is the same every frame, so the gather is done once here. Same values, same bits.
+std::vector<float> entry_order(const IntegrationMatrix& m, const std::vector<float>& per_pixel) {
+  std::vector<float> out(m.pixel.size());
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] = per_pixel[m.pixel[k]];
+  return out;
 }
 
 }  // namespace
@@ -114,6 +126,7 @@ struct Integrator::State {
   std::vector<std::unique_ptr<Slot>> slots;
   std::map<std::tuple<bool, std::uint32_t, std::uint32_t>, runtime::Kernel> kernels;  // clip, lanes, type
   runtime::Profile profile;
+  runtime::CopyPool copier;
 
   State(runtime::Context& c, runtime::Transfer& t, const IntegrationMatrix& m, const reference::PixelCorrections& pc)
       : context(&c),
@@ -125,7 +138,7 @@ struct Integrator::State {
         row_start(upload_array<std::uint32_t>(c, t, m.row_start)),
         pixel(upload_array<std::uint32_t>(c, t, m.pixel)),
         coefficient(upload_array<float>(c, t, m.coefficient)),
-        normalization(upload_array<float>(c, t, pc.normalization)),
+        normalization(upload_array<float>(c, t, entry_order(m, pc.normalization))),
         dark(upload_array<float>(c, t, pc.dark)),
         variance(upload_array<float>(c, t, pc.variance)) {}
 
@@ -148,7 +161,7 @@ struct Integrator::State {
     const auto type = kernel_pixel_type(frame.type);
     std::span<std::byte> staged = slot.staging.mapped();
     if (type) {
-      runtime::parallel_copy(staged.data(), frame.data.data(), frame.data.size());
+      copier.copy(staged.data(), frame.data.data(), frame.data.size());
     } else {
       const auto values = frame_as_float(frame);
       std::memcpy(staged.data(), values.data(), values.size() * sizeof(float));

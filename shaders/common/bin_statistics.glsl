@@ -17,7 +17,8 @@ layout(std430, binding = 0) readonly buffer Frame { uint frame_words[]; };
 layout(std430, binding = 1) readonly buffer RowStart { uint row_start[]; };
 layout(std430, binding = 2) readonly buffer Pixel { uint entry_pixel[]; };
 layout(std430, binding = 3) readonly buffer Coefficient { float entry_coefficient[]; };
-layout(std430, binding = 4) readonly buffer Normalization { float normalization[]; };
+// In entry order (entry_normalization[k] = normalization of entry_pixel[k]): read contiguously.
+layout(std430, binding = 4) readonly buffer Normalization { float entry_normalization[]; };
 layout(std430, binding = 5) readonly buffer Dark { float dark[]; };
 layout(std430, binding = 6) readonly buffer Variance { float user_variance[]; };
 // Nine planes of `bins` values: sum_signal, sum_variance, sum_normalization,
@@ -68,21 +69,25 @@ struct PixelValue {
   bool valid;
 };
 
-// pyFAI's preproc of one pixel: signal = raw - dark, variance per model; invalid when the raw
-// value is not finite or is the dummy, or the normalization is 0 or not finite.
-PixelValue pixel_value(uint i) {
-  PixelValue px = PixelValue(0.0, 0.0, 0.0, false);
+// pyFAI's preproc of pixel i, entry k: signal = raw - dark, variance per model; invalid when the
+// raw value is not finite or is the dummy, or the normalization is 0 or not finite. Every load
+// comes first, unconditionally, so that a lane's loads for several entries overlap.
+PixelValue pixel_value(uint i, uint k) {
   float raw = ftz(raw_value(i));
+  float n = ftz(entry_normalization[k]);
+  float dark_value = (flags & kHasDark) != 0u ? ftz(dark[i]) : 0.0;
+  float user = error_model == 1u ? ftz(user_variance[i]) : 0.0;
+  PixelValue px = PixelValue(0.0, 0.0, 0.0, false);
   if (!is_finite(raw)) return px;
   if ((flags & kHasDummy) != 0u) {
     float d = ftz(dummy), delta = ftz(delta_dummy);
     bool is_dummy = delta == 0.0 ? raw == d : abs(sub(raw, d)) <= delta;
     if (is_dummy) return px;
   }
-  px.normalization = ftz(normalization[i]);
-  if (!is_finite(px.normalization) || px.normalization == 0.0) return px;
-  px.signal = (flags & kHasDark) != 0u ? sub(raw, ftz(dark[i])) : raw;
-  px.variance = error_model == 1u ? ftz(user_variance[i]) : (error_model == 2u ? max(raw, 1.0) : 0.0);
+  if (!is_finite(n) || n == 0.0) return px;
+  px.normalization = n;
+  px.signal = (flags & kHasDark) != 0u ? sub(raw, dark_value) : raw;
+  px.variance = error_model == 1u ? user : (error_model == 2u ? max(raw, 1.0) : 0.0);
   px.valid = is_finite(px.signal) && is_finite(px.variance);
   return px;
 }
@@ -131,28 +136,44 @@ BinSums reduce_bin_sums(BinSums s) {
   return r;
 }
 
+// Entries a lane loads before it adds any: the adds must stay in entry order, but the loads
+// need not wait for them, and one memory round trip per entry would leave the pass latency-bound.
+const uint kBatch = 4u;
+
 // One pass over entries [first, last) of a bin. variance_mean_pass: the azimuthal model's second
 // pass, only sum (c (s - mean n))^2 with the given mean.
 BinSums bin_pass(uint first, uint last, uint clip_cycles, bool variance_mean_pass, float mean) {
   BinSums a = BinSums(vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), 0u);
   bool azimuthal = error_model == 3u;
-  for (uint k = first + gl_LocalInvocationID.x; k < last; k += gl_WorkGroupSize.x) {
-    float c = (flags & kHasCoefficients) != 0u ? ftz(entry_coefficient[k]) : 1.0;
-    if (!(c > 0.0)) continue;
-    PixelValue px = pixel_value(entry_pixel[k]);
-    if (!px.valid || !kept(px, clip_cycles)) continue;
-    if (variance_mean_pass) {
-      float d = mul(c, sub(px.signal, mul(mean, px.normalization)));
-      a.variance = compensated_add(a.variance, mul(d, d));
-    } else {
-      float cn = mul(c, px.normalization);
-      a.signal = compensated_add(a.signal, mul(c, px.signal));
-      if (!azimuthal) a.variance = compensated_add(a.variance, mul(mul(c, c), px.variance));
-      a.normalization = compensated_add(a.normalization, cn);
-      a.normalization_squared = compensated_add(a.normalization_squared, mul(cn, cn));
-      a.count = compensated_add(a.count, c);
+  uint lanes = gl_WorkGroupSize.x;
+  for (uint k0 = first + gl_LocalInvocationID.x; k0 < last; k0 += kBatch * lanes) {
+    float c[kBatch];
+    PixelValue batch[kBatch];
+    for (uint b = 0u; b < kBatch; ++b) {
+      uint k = k0 + b * lanes;
+      c[b] = 0.0;
+      batch[b] = PixelValue(0.0, 0.0, 0.0, false);
+      if (k < last) {
+        c[b] = (flags & kHasCoefficients) != 0u ? ftz(entry_coefficient[k]) : 1.0;
+        batch[b] = pixel_value(entry_pixel[k], k);
+      }
     }
-    a.pixels += 1u;
+    for (uint b = 0u; b < kBatch; ++b) {
+      PixelValue px = batch[b];
+      if (!(c[b] > 0.0) || !px.valid || !kept(px, clip_cycles)) continue;
+      if (variance_mean_pass) {
+        float d = mul(c[b], sub(px.signal, mul(mean, px.normalization)));
+        a.variance = compensated_add(a.variance, mul(d, d));
+      } else {
+        float cn = mul(c[b], px.normalization);
+        a.signal = compensated_add(a.signal, mul(c[b], px.signal));
+        if (!azimuthal) a.variance = compensated_add(a.variance, mul(mul(c[b], c[b]), px.variance));
+        a.normalization = compensated_add(a.normalization, cn);
+        a.normalization_squared = compensated_add(a.normalization_squared, mul(cn, cn));
+        a.count = compensated_add(a.count, c[b]);
+      }
+      a.pixels += 1u;
+    }
   }
   return reduce_bin_sums(a);
 }
