@@ -33,8 +33,8 @@ void write_attribute(hid_t object, const std::string& name, const H5Attribute& v
 }
 
 void write_array(hid_t file, const H5Array& array) {
-  if (array.shape.empty() || array.shape.size() > 2)
-    throw std::invalid_argument(array.path + ": results arrays have 1 or 2 dimensions, not " + std::to_string(array.shape.size()));
+  if (array.shape.empty() || array.shape.size() > 3)
+    throw std::invalid_argument(array.path + ": results arrays have 1 to 3 dimensions, not " + std::to_string(array.shape.size()));
   const std::size_t count = std::accumulate(array.shape.begin(), array.shape.end(), std::size_t{1}, std::multiplies<>());
   if (count != array.values.size())
     throw std::invalid_argument(array.path + ": shape holds " + std::to_string(count) + " values, given " +

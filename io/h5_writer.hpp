@@ -1,6 +1,7 @@
 #pragma once
 // Results as a small HDF5 file any tool reads (h5py, silx, DIALS): named float32 arrays of one
-// or two dimensions, each with string or number attributes, plus attributes on the root group.
+// to three dimensions ([frames, azimuth, radial] for 2D integration of a stack), each with string
+// or number attributes, plus attributes on the root group.
 // For integration results: the radial axis, I, sigma, and the units and parameters as attributes.
 #include <cstddef>
 #include <filesystem>
@@ -15,7 +16,7 @@ using H5Attribute = std::variant<std::string, double>;
 
 struct H5Array {
   std::string path;                  // "/entry/result/I"; missing groups are created
-  std::vector<std::size_t> shape;    // {n} or {ny, nx}
+  std::vector<std::size_t> shape;    // {n}, {ny, nx} or {frames, ny, nx}
   std::vector<float> values;         // row-major, shape's product long
   std::map<std::string, H5Attribute> attributes;
 };
