@@ -2,6 +2,7 @@
 #include "algorithms/self_check.hpp"
 #include "apps/devices_command.hpp"
 #include "apps/info_command.hpp"
+#include "apps/integrate_command.hpp"
 #include "runtime/context.hpp"
 #include "runtime/error.hpp"
 
@@ -59,6 +60,10 @@ int main(int argc, char** argv) {
   info->add_flag("--json", info_options.json, "Print JSON instead of text");
   info->add_option("--frames", frames, "Frames A:B of each file (from 0, B excluded; A:, :B or A alone)");
 
+  apps::IntegrateOptions integrate_options, clip_options;
+  auto* integrate = apps::add_integrate_command(app, integrate_options, apps::IntegrateMode::integrate);
+  auto* clip = apps::add_integrate_command(app, clip_options, apps::IntegrateMode::sigma_clip);
+
   try {
     app.parse(argc, argv);
     if (!frames.empty()) {
@@ -77,7 +82,14 @@ int main(int argc, char** argv) {
     if (*devices) return apps::devices_command(json);
     if (*check) return run_self_check(device, count);
     if (*info) return apps::info_command(info_options);
-    std::fprintf(stderr, "vulkanite: error: a command is required: devices, self-check or info (see vulkanite --help)\n");
+    if (*integrate || *clip) {
+      auto& options = *integrate ? integrate_options : clip_options;
+      options.device = device;
+      return apps::integrate_command(options);
+    }
+    std::fprintf(stderr,
+                 "vulkanite: error: a command is required: devices, self-check, info, integrate or sigma-clip "
+                 "(see vulkanite --help)\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vulkanite: error: %s\n", e.what());
