@@ -2,8 +2,10 @@
 // The sparse pixel -> bin matrix of azimuthal integration (CSR, one row per output bin), built
 // on the host once per geometry exactly as pyFAI 2026.9 builds its own (setup_sparse_integrator
 // with algo="CSR", scale=False): same bin edges, same positions, same splitting coefficients, so
-// that the same pixels land in the same bins. Both the GPU kernels and their references consume
-// it through reference::CsrView.
+// that the same pixels land in the same bins with the same float32 coefficients, each row listing
+// its pixels in ascending order as pyFAI's does. Both the GPU kernels and their references
+// consume it through reference::CsrView. Checked entry for entry against pyFAI's own arrays:
+// docs/integration_matrix.md.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -45,8 +47,14 @@ struct IntegrationMatrix {
 };
 
 // `mask`: empty, or one byte per pixel, non-zero = masked (pyFAI's convention); masked pixels
-// are left out of the matrix. Throws std::invalid_argument for impossible options (no bins, an
-// empty range, a mask of the wrong size) naming the option.
+// are left out of the matrix. Ranges left out default to pyFAI's: from the smallest to the
+// largest position of the unmasked pixels (their boxes or corners when splitting), the top nudged
+// up by one float32 epsilon. pyFAI's quirks are kept, since the point is its very matrix: a pixel
+// less than one bin below the radial range still lands in bin 0 (its bin number is truncated
+// toward zero), zero and slightly negative full-splitting coefficients stay in, and so on
+// (docs/integration_matrix.md). Throws std::invalid_argument, naming the option, for no bins, an
+// empty, inverted or non-finite range, a mask of the wrong size, q without a wavelength, every
+// pixel masked with a range left to find, or a matrix of more than 2^32 - 1 entries.
 IntegrationMatrix build_integration_matrix(const io::PixelGeometry& geometry, std::span<const std::uint8_t> mask,
                                            const IntegrationMatrixOptions& options);
 

@@ -40,8 +40,9 @@ import pyFAI
 from pyFAI import units
 from pyFAI.integrator.azimuthal import AzimuthalIntegrator
 
-# name: (PONI, shape or None for the PONI's detector, unit, npt, npt_azim, split,
-#        radial_range, azimuth_range, mask)
+# name: (PONI under the data folder, "PONI@N" for that geometry on a Pilatus 1M in pyFAI orientation N;
+#        shape or None for the PONI's detector; unit; npt; npt_azim or None for 1D; split;
+#        radial_range in the unit; azimuth_range in degrees; mask: None or "gaps", the detector's)
 CASES = {
     "fe3o4_2th_deg_1508_bbox": ("powder/Fe3O4C_M1_map.poni", (1043, 981), "2th_deg", 1508, None, "bbox",
                                 None, None, None),
@@ -58,6 +59,8 @@ CASES = {
     # Tilted geometry in q, 1D and 2D with both ranges (the azimuthal one inside the detector).
     "ceo2_q_nm_1000_bbox": ("powder/CeO2_Pilatus1M.poni", (1043, 981), "q_nm^-1", 1000, None, "bbox", None, None,
                             None),
+    "ceo2_q_nm_400x180_bbox_ranges": ("powder/CeO2_Pilatus1M.poni", (1043, 981), "q_nm^-1", 400, 180, "bbox",
+                                      (2.0, 60.0), (-90.0, 90.0), None),
     # Full splitting (1D): tilted, and with both ranges.
     "ceo2_2th_deg_1000_full": ("powder/CeO2_Pilatus1M.poni", (1043, 981), "2th_deg", 1000, None, "full", None,
                                None, None),
@@ -75,8 +78,6 @@ CASES = {
                                             None, None, None),
     "fe3o4_orientation1_2th_deg_1000_bbox": ("powder/Fe3O4C_M1_map.poni@1", (1043, 981), "2th_deg", 1000, None,
                                              "bbox", None, None, None),
-    "ceo2_q_nm_400x180_bbox_ranges": ("powder/CeO2_Pilatus1M.poni", (1043, 981), "q_nm^-1", 400, 180, "bbox",
-                                      (2.0, 60.0), (-90.0, 90.0), None),
 }
 
 
