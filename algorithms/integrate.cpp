@@ -236,20 +236,7 @@ Integrator& Integrator::operator=(Integrator&&) noexcept = default;
 namespace {
 
 void check_operation(const BinOperation& operation) {
-  if (const auto* clip = std::get_if<reference::SigmaClipParams>(&operation)) {
-    if (clip->integration.error_model == reference::ErrorModel::none)
-      throw std::invalid_argument("sigma clipping needs an error model (poisson, azimuthal or variance), not none");
-    if (clip->cycles > reference::kMaxSigmaClipCycles)
-      throw std::invalid_argument("sigma clipping: at most " + std::to_string(reference::kMaxSigmaClipCycles) +
-                                  " cycles, not " + std::to_string(clip->cycles));
-    if (!(clip->cutoff >= 0.0f && clip->cutoff < 3.0e38f))
-      throw std::invalid_argument("sigma clipping: the cutoff must be a finite number >= 0");
-  }
-  const auto& p = std::holds_alternative<reference::SigmaClipParams>(operation)
-                      ? std::get<reference::SigmaClipParams>(operation).integration
-                      : std::get<reference::IntegrationParams>(operation);
-  if (p.lanes != 0 && (p.lanes > 256 || (p.lanes & (p.lanes - 1)) != 0))
-    throw std::invalid_argument("lanes per bin must be a power of two up to 256, not " + std::to_string(p.lanes));
+  std::visit([](const auto& params) { reference::check_params(params); }, operation);
 }
 
 }  // namespace

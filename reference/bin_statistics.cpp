@@ -157,9 +157,7 @@ void check_inputs(CsrView m, std::span<const float> frame, const PixelCorrection
     if (pixel >= frame.size())
       throw std::invalid_argument("integration matrix refers to pixel " + std::to_string(pixel) + " of a frame of " +
                                   std::to_string(frame.size()) + " pixels");
-  const std::uint32_t lanes = p.lanes;
-  if (lanes != 0 && (lanes > 256 || (lanes & (lanes - 1)) != 0))
-    throw std::invalid_argument("lanes per bin must be a power of two up to 256, not " + std::to_string(lanes));
+  check_params(p);
 }
 
 IntegrationResult bin_statistics(CsrView m, std::span<const float> frame, const PixelCorrections& c,
@@ -205,6 +203,22 @@ IntegrationResult bin_statistics(CsrView m, std::span<const float> frame, const 
 
 }  // namespace
 
+void check_params(const IntegrationParams& params) {
+  if (params.lanes != 0 && (params.lanes > 256 || (params.lanes & (params.lanes - 1)) != 0))
+    throw std::invalid_argument("lanes per bin must be a power of two up to 256, not " + std::to_string(params.lanes));
+}
+
+void check_params(const SigmaClipParams& params) {
+  if (params.integration.error_model == ErrorModel::none)
+    throw std::invalid_argument("sigma clipping needs an error model (poisson, azimuthal or variance), not none");
+  if (params.cycles > kMaxSigmaClipCycles)
+    throw std::invalid_argument("sigma clipping: at most " + std::to_string(kMaxSigmaClipCycles) + " cycles, not " +
+                                std::to_string(params.cycles));
+  if (!(params.cutoff >= 0.0f) || !finite(params.cutoff))
+    throw std::invalid_argument("sigma clipping: the cutoff must be a finite number >= 0");
+  check_params(params.integration);
+}
+
 std::uint32_t integration_lanes(CsrView matrix) {
   const std::size_t bins = matrix.row_start.empty() ? 1 : std::max<std::size_t>(1, matrix.row_start.size() - 1);
   const std::size_t per_bin = matrix.pixel.size() / bins;
@@ -219,13 +233,7 @@ IntegrationResult integrate(CsrView matrix, std::span<const float> frame, const 
 
 IntegrationResult sigma_clip(CsrView matrix, std::span<const float> frame, const PixelCorrections& corrections,
                              const SigmaClipParams& params) {
-  if (params.integration.error_model == ErrorModel::none)
-    throw std::invalid_argument("sigma clipping needs an error model (poisson, azimuthal or variance), not none");
-  if (params.cycles > kMaxSigmaClipCycles)
-    throw std::invalid_argument("sigma clipping: at most " + std::to_string(kMaxSigmaClipCycles) + " cycles, not " +
-                                std::to_string(params.cycles));
-  if (!(params.cutoff >= 0.0f) || !finite(params.cutoff))
-    throw std::invalid_argument("sigma clipping: the cutoff must be a finite number >= 0");
+  check_params(params);
   return bin_statistics(matrix, frame, corrections, params.integration, params.cycles, params.cutoff);
 }
 

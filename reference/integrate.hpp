@@ -57,6 +57,9 @@ struct IntegrationResult {
 // Invocations per bin for this matrix: 32 for small bins (2D), up to 256 for large ones (1D).
 std::uint32_t integration_lanes(CsrView matrix);
 
+// Throws std::invalid_argument for parameters no kernel accepts (lanes not a power of two <= 256).
+void check_params(const IntegrationParams& params);
+
 // `frame`: the raw pixel values converted to float (as the kernel converts them).
 IntegrationResult integrate(CsrView matrix, std::span<const float> frame, const PixelCorrections& corrections,
                             const IntegrationParams& params);

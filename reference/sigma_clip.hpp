@@ -21,6 +21,10 @@ struct SigmaClipParams {
   float cutoff = 5.0f;       // pyFAI's thres
 };
 
+// Throws std::invalid_argument naming the problem: no error model, too many cycles, a cutoff
+// that is negative or not finite, bad lanes.
+void check_params(const SigmaClipParams& params);
+
 IntegrationResult sigma_clip(CsrView matrix, std::span<const float> frame, const PixelCorrections& corrections,
                              const SigmaClipParams& params);
 
