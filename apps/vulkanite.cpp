@@ -3,6 +3,7 @@
 #include "apps/devices_command.hpp"
 #include "apps/info_command.hpp"
 #include "apps/integrate_command.hpp"
+#include "apps/simulate_command.hpp"
 #include "runtime/context.hpp"
 #include "runtime/error.hpp"
 
@@ -63,6 +64,8 @@ int main(int argc, char** argv) {
   apps::IntegrateOptions integrate_options, clip_options;
   auto* integrate = apps::add_integrate_command(app, integrate_options, apps::IntegrateMode::integrate);
   auto* clip = apps::add_integrate_command(app, clip_options, apps::IntegrateMode::sigma_clip);
+  apps::SimulateOptions simulate_options;
+  auto* simulate = apps::add_simulate_command(app, simulate_options);
 
   try {
     app.parse(argc, argv);
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
     if (*devices) return apps::devices_command(json);
     if (*check) return run_self_check(device, count);
     if (*info) return apps::info_command(info_options);
+    if (*simulate) return apps::simulate_command(simulate_options);
     if (*integrate || *clip) {
       auto& options = *integrate ? integrate_options : clip_options;
       options.device = device;

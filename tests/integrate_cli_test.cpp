@@ -22,6 +22,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using tests::describe;
 using tests::run_cli;
+using tests::expect_error;
 
 constexpr std::size_t kRows = 16, kCols = 20;
 
@@ -74,15 +75,6 @@ io::Frame read_result(const fs::path& path, const std::string& dataset = "") {
   auto source = path.extension() == ".h5" ? io::open_hdf5(path, dataset) : io::open_frames(path);
   EXPECT_EQ(source->frame_count(), 1u);
   return source->read(0);
-}
-
-// A usage error: non-zero status, nothing on stdout, one line on stderr containing `text`.
-void expect_error(const tests::ProcessResult& result, const std::string& text) {
-  EXPECT_NE(result.exit_code, 0) << describe(result);
-  EXPECT_EQ(result.out, "") << describe(result);
-  EXPECT_THAT(result.err, StartsWith("vulkanite: error: ")) << describe(result);
-  EXPECT_THAT(result.err, HasSubstr(text)) << describe(result);
-  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << describe(result);
 }
 
 TEST(IntegrateCliTest, UniformFrameGivesItsValueInEveryBinOfTheXy) {

@@ -1,10 +1,14 @@
 #include "support/process.hpp"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -108,6 +112,14 @@ ProcessResult run_cli(const std::vector<std::string>& args, const std::map<std::
 std::string describe(const ProcessResult& result) {
   return "exit code " + std::to_string(result.exit_code) + "\n--- stdout ---\n" + result.out + "\n--- stderr ---\n" +
          result.err;
+}
+
+void expect_error(const ProcessResult& result, const std::string& text) {
+  EXPECT_NE(result.exit_code, 0) << describe(result);
+  EXPECT_EQ(result.out, "") << describe(result);
+  EXPECT_THAT(result.err, ::testing::StartsWith("vulkanite: error: ")) << describe(result);
+  EXPECT_THAT(result.err, ::testing::HasSubstr(text)) << describe(result);
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << describe(result);
 }
 
 }  // namespace vulkanite::tests

@@ -24,4 +24,8 @@ ProcessResult run_cli(const std::vector<std::string>& args, const std::map<std::
 // For failure messages: the exit code and both streams.
 std::string describe(const ProcessResult& result);
 
+// A usage error as the CLI reports one: non-zero status, nothing on stdout, and one line on
+// stderr, "vulkanite: error: ...", containing `text`.
+void expect_error(const ProcessResult& result, const std::string& text);
+
 }  // namespace vulkanite::tests
