@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -12,6 +11,7 @@
 
 #include "reference/sigma_clip.hpp"
 #include "runtime/buffer.hpp"
+#include "runtime/in_flight.hpp"
 #include "runtime/kernel.hpp"
 #include "runtime/parallel_copy.hpp"
 #include "runtime/sequence.hpp"
@@ -34,18 +34,6 @@ static_assert(sizeof(BinPush) == 32);
 
 constexpr std::uint32_t kHasCoefficients = 1, kHasDark = 2, kHasDummy = 4;
 constexpr std::size_t kPlanes = 9;  // results planes, see bin_statistics.glsl
-
-// The kernels' pixel types (specialization constant 1); others are converted to float32 first.
-std::optional<std::uint32_t> kernel_pixel_type(io::PixelType type) {
-  switch (type) {
-    case io::PixelType::float32: return 0;
-    case io::PixelType::int32: return 1;
-    case io::PixelType::uint32: return 2;
-    case io::PixelType::int16: return 3;
-    case io::PixelType::uint16: return 4;
-    default: return std::nullopt;
-  }
-}
 
 template <class T>
 runtime::Array<T> upload_array(runtime::Context& context, runtime::Transfer& transfer, std::span<const T> values) {
@@ -82,24 +70,6 @@ std::vector<float> entry_order(const IntegrationMatrix& m, const std::vector<flo
 }
 
 }  // namespace
-
-std::vector<float> frame_as_float(const io::Frame& frame) {
-  std::vector<float> out(frame.pixel_count());
-  const auto convert = [&]<class T>(std::span<const T> values) {
-    std::transform(values.begin(), values.end(), out.begin(), [](T v) { return static_cast<float>(v); });
-  };
-  switch (frame.type) {
-    case io::PixelType::int8: convert(frame.values<std::int8_t>()); break;
-    case io::PixelType::uint8: convert(frame.values<std::uint8_t>()); break;
-    case io::PixelType::int16: convert(frame.values<std::int16_t>()); break;
-    case io::PixelType::uint16: convert(frame.values<std::uint16_t>()); break;
-    case io::PixelType::int32: convert(frame.values<std::int32_t>()); break;
-    case io::PixelType::uint32: convert(frame.values<std::uint32_t>()); break;
-    case io::PixelType::float32: convert(frame.values<float>()); break;
-    case io::PixelType::float64: convert(frame.values<double>()); break;
-  }
-  return out;
-}
 
 // One frame in flight: its staging and device copies, its results, its command buffer.
 struct Slot {
@@ -158,19 +128,11 @@ struct Integrator::State {
     if (frame.pixel_count() != pixels)
       throw std::invalid_argument(frame.source + ": " + std::to_string(frame.pixel_count()) +
                                   " pixels, but the geometry has " + std::to_string(pixels));
-    const auto type = kernel_pixel_type(frame.type);
-    std::span<std::byte> staged = slot.staging.mapped();
-    if (type) {
-      copier.copy(staged.data(), frame.data.data(), frame.data.size());
-    } else {
-      const auto values = frame_as_float(frame);
-      std::memcpy(staged.data(), values.data(), values.size() * sizeof(float));
-    }
-    const VkDeviceSize frame_bytes = ((type ? frame.data.size() : pixels * sizeof(float)) + 3) & ~VkDeviceSize{3};
+    const StagedFrame staged = stage_frame(frame, slot.staging.mapped(), copier);
     auto& seq = slot.sequence;
-    seq.copy(slot.staging, slot.frame, std::max<VkDeviceSize>(4, frame_bytes));
+    seq.copy(slot.staging, slot.frame, staged.bytes);
     seq.barrier();
-    record(seq, slot.frame, type ? frame.type : io::PixelType::float32, operation, slot.results);
+    record(seq, slot.frame, staged.type, operation, slot.results);
     seq.barrier();
     seq.copy(slot.results, slot.readback, slot.results.bytes());
     seq.barrier();  // the copy's writes visible to the host
@@ -264,38 +226,9 @@ void Integrator::stream(const std::function<const io::Frame*()>& next, const Bin
                               reference::ErrorModel::variance;
   if (needs_variance && s.variance.size() != s.pixels)
     throw std::invalid_argument("the variance error model needs a variance array, and none was given");
-  std::deque<Slot*> in_flight;
-  std::size_t submitted = 0, slot_index = 0;
-  try {
-    for (;;) {
-      if (in_flight.size() == s.slots.size()) {
-        Slot* done = in_flight.front();
-        in_flight.pop_front();
-        on_result(done->index, s.collect(*done));
-      }
-      const io::Frame* frame = next();
-      if (frame == nullptr) break;
-      Slot& slot = *s.slots[slot_index];
-      slot_index = (slot_index + 1) % s.slots.size();
-      slot.index = submitted++;
-      s.submit(slot, *frame, operation);
-      in_flight.push_back(&slot);
-    }
-    while (!in_flight.empty()) {
-      Slot* done = in_flight.front();
-      in_flight.pop_front();
-      on_result(done->index, s.collect(*done));
-    }
-  } catch (...) {
-    // Leave no submission behind: a slot is reused (re-recorded) only after its wait.
-    for (Slot* slot : in_flight) {
-      try {
-        slot->sequence.wait();
-      } catch (...) {
-      }
-    }
-    throw;
-  }
+  runtime::stream_in_flight(
+      s.slots, next, [&](Slot& slot, const io::Frame& frame) { s.submit(slot, frame, operation); },
+      [&](Slot& slot) { return s.collect(slot); }, on_result);
 }
 
 void Integrator::record(runtime::Sequence& sequence, const runtime::Buffer& frame, io::PixelType type,

@@ -9,6 +9,7 @@
 #include <optional>
 #include <variant>
 
+#include "algorithms/frame_words.hpp"  // frame_as_float, for callers of the reference
 #include "algorithms/integration_matrix.hpp"
 #include "io/frame.hpp"
 #include "reference/integrate.hpp"
@@ -59,8 +60,5 @@ class Integrator {
   struct State;
   std::unique_ptr<State> state_;
 };
-
-// The frame's pixels as the kernels see them, as floats: what reference::integrate takes.
-std::vector<float> frame_as_float(const io::Frame& frame);
 
 }  // namespace vulkanite::algorithms

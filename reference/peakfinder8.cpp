@@ -14,15 +14,15 @@
 // expression written here: float -> double is exact and a double square root or quotient of
 // float operands rounded to float is the correctly rounded float result (53 >= 2 x 24 + 2).
 namespace vulkanite::reference {
+
+std::int32_t ring_of(float radius) { return static_cast<std::int32_t>(std::nearbyint(radius)); }
+
 namespace {
 
 // OM's FLT_MIN: the smallest positive normal float, not the most negative float.
 constexpr float kFloatMin = std::numeric_limits<float>::min();
 constexpr float kFloatMax = std::numeric_limits<float>::max();
 constexpr int kMaxLocalBgRadius = 1024;
-
-// Ring of a pixel: the radius rounded to the nearest integer, halves to even (C's rint).
-std::int32_t ring_of(float r) { return static_cast<std::int32_t>(std::nearbyint(r)); }
 
 [[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument("peakfinder8: " + what); }
 
@@ -334,15 +334,24 @@ Peakfinder8Result find_peaks(const Peakfinder8Layout& layout, std::span<const fl
 
 namespace {
 
-void check_inputs(const Peakfinder8Layout& layout, std::span<const float> data, std::span<const float> radius,
-                  std::span<const std::int8_t> mask, const Peakfinder8Params& params, const RadialSample& sample) {
+void check_data_size(const Peakfinder8Layout& layout, std::span<const float> data) {
+  if (data.size() != layout.pixel_count())
+    invalid("data, radius map and mask must each hold " + std::to_string(layout.pixel_count()) +
+            " pixels (the layout's)");
+}
+
+}  // namespace
+
+void check_peakfinder8_setup(const Peakfinder8Layout& layout, std::span<const float> radius,
+                             std::span<const std::int8_t> mask, const Peakfinder8Params& params,
+                             const RadialSample& sample) {
   if (layout.asic_nx < 1 || layout.asic_ny < 1 || layout.nasics_x < 1 || layout.nasics_y < 1)
     invalid("layout sizes must be at least 1");
   if (std::int64_t{layout.asic_nx} * layout.nasics_x * layout.asic_ny * layout.nasics_y >=
       std::int64_t{std::numeric_limits<std::int32_t>::max()})
     invalid("frame too large for OM's int pixel indices");
   const std::size_t n = layout.pixel_count();
-  if (data.size() != n || radius.size() != n || mask.size() != n)
+  if (radius.size() != n || mask.size() != n)
     invalid("data, radius map and mask must each hold " + std::to_string(n) + " pixels (the layout's)");
   if (params.max_num_peaks < 0 || params.max_pixel_count < 0) invalid("max_num_peaks and max_pixel_count must be >= 0");
   if (params.local_bg_radius < 0 || params.local_bg_radius > kMaxLocalBgRadius)
@@ -361,12 +370,11 @@ void check_inputs(const Peakfinder8Layout& layout, std::span<const float> data, 
       invalid("fast-mode sample entry " + std::to_string(k) + " is outside the frame or the rings");
 }
 
-}  // namespace
-
 Peakfinder8Result peakfinder8(const Peakfinder8Layout& layout, std::span<const float> data,
                               std::span<const float> radius, std::span<const std::int8_t> bad_pixel_map,
                               const Peakfinder8Params& params, const RadialSample& sample) {
-  check_inputs(layout, data, radius, bad_pixel_map, params, sample);
+  check_peakfinder8_setup(layout, radius, bad_pixel_map, params, sample);
+  check_data_size(layout, data);
   const auto mask = peakfinder8_mask(radius, bad_pixel_map, params.min_res, params.max_res);
   for (std::size_t i = 0; i < data.size(); ++i)
     if (mask[i] != 0 && std::isinf(data[i])) invalid("infinite value at unmasked pixel " + std::to_string(i) + " (mask it)");

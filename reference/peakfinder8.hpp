@@ -93,6 +93,9 @@ enum class PixelState : std::uint8_t { free = 0, candidate = 1, peak = 2 };
 std::vector<std::int8_t> peakfinder8_mask(std::span<const float> radius, std::span<const std::int8_t> bad_pixel_map,
                                           std::int32_t min_res, std::int32_t max_res);
 
+// Ring of a pixel: its radius rounded to the nearest integer, halves to even (C's rint).
+std::int32_t ring_of(float radius);
+
 // Number of rings: ceil(largest radius of any pixel, masked or not) + 1.
 std::int32_t radial_bin_count(std::span<const float> radius);
 
@@ -107,6 +110,12 @@ Peakfinder8Result find_peaks(const Peakfinder8Layout& layout, std::span<const fl
                              std::span<const float> radius, std::span<const std::int8_t> mask,
                              const RadialStats& stats, const Peakfinder8Params& params,
                              std::span<PixelState> pixel_states = {});
+
+// Checks what peakfinder8 checks before it looks at a frame (everything but the data): throws
+// std::invalid_argument naming the problem. `bad_pixel_map` is OM's (nonzero = good).
+void check_peakfinder8_setup(const Peakfinder8Layout& layout, std::span<const float> radius,
+                             std::span<const std::int8_t> bad_pixel_map, const Peakfinder8Params& params,
+                             const RadialSample& sample = {});
 
 // All three steps, as OM's Peakfinder8PeakDetection.find_peaks with `bad_pixel_map` (OM's int8
 // convention, nonzero = good). Throws std::invalid_argument for sizes that do not match the

@@ -8,6 +8,7 @@
 #include "io/frame_source.hpp"
 #include "io/npy.hpp"
 #include "support/data.hpp"
+#include "support/peakfinder8_frames.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -31,38 +32,8 @@ using reference::Peakfinder8Layout;
 using reference::Peakfinder8Params;
 using ::testing::HasSubstr;
 
-// A frame with one ring (radius 0 everywhere), a flat background of 9, 10 and 11 (mean 10,
-// sigma 0.816: the ring's threshold settles at 14.9 after the first pass drops the peaks) and
-// single bright pixels of 100.
-struct TestFrame {
-  Peakfinder8Layout layout;
-  std::vector<float> data, radius;
-  std::vector<std::int8_t> mask;
-
-  explicit TestFrame(Peakfinder8Layout l) : layout(l) {
-    const auto n = layout.pixel_count();
-    data.resize(n);
-    radius.assign(n, 0.0f);
-    mask.assign(n, 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto fs = i % static_cast<std::size_t>(layout.fs_size()), ss = i / static_cast<std::size_t>(layout.fs_size());
-      data[i] = static_cast<float>(9 + (fs + 2 * ss) % 3);
-    }
-  }
-  void bright(std::int32_t fs, std::int32_t ss, float value = 100.0f) {
-    data[static_cast<std::size_t>(fs + ss * layout.fs_size())] = value;
-  }
-  reference::Peakfinder8Result find(const Peakfinder8Params& params) const {
-    return reference::peakfinder8(layout, data, radius, mask, params);
-  }
-};
-
-Peakfinder8Params small_params() {
-  Peakfinder8Params p;
-  p.min_res = 0;
-  p.local_bg_radius = 2;
-  return p;
-}
+using TestFrame = tests::Peakfinder8TestFrame;
+constexpr auto small_params = tests::small_peakfinder8_params;
 
 TEST(Peakfinder8Reference, EdgePixelsNeverStartAPeak) {
   TestFrame frame({.asic_nx = 16, .asic_ny = 16});

@@ -53,16 +53,7 @@ float sub(float a, float b) {
 }
 float total(vec2 pair) { return add_ftz(pair.x, pair.y); }
 
-// The raw value of pixel i as a float (integer conversions round to nearest even, as C++'s).
-float raw_value(uint i) {
-  if (kPixelType == 0u) return uintBitsToFloat(frame_words[i]);
-  if (kPixelType == 1u) return float(int(frame_words[i]));
-  if (kPixelType == 2u) return float(frame_words[i]);
-  int offset = int(i & 1u) * 16;
-  uint word = frame_words[i >> 1];
-  if (kPixelType == 3u) return float(bitfieldExtract(int(word), offset, 16));
-  return float(bitfieldExtract(word, offset, 16));
-}
+#include "common/frame_pixels.glsl"
 
 struct PixelValue {
   float signal, variance, normalization;

@@ -1,0 +1,96 @@
+// Declarations shared by the original-flavour peakfinder8 kernels (shaders/peakfinder8/*.comp):
+// every kernel binds the same buffers, so the host binds one list for all of them.
+//
+// The frame's pixels go through four steps (docs/peakfinder8.md, "On the GPU"):
+//   radial_statistics  5 passes of per-ring mean and sigma      (reference::radial_statistics)
+//   label_init         pixels above their ring's threshold ("joinable"), one label each
+//   label_merge        8-connected components of joinable pixels within an ASIC (union-find)
+//   label_resolve      each component's root, size and first interior pixel (its seed)
+//   grow_regions       one invocation per component: OM's growth from the seed, local
+//                      background, re-integration and filters   (reference::find_peaks, per region)
+// The host then puts the regions in OM's scan order and checks the one effect that can couple
+// them (OM's stale trail entry; algorithms/peakfinder8.cpp).
+//
+// Includers declare kPixelType (specialization constant 1) and the workgroup size first.
+// C++ twin of the push constants: Peakfinder8Push in algorithms/peakfinder8.cpp.
+#ifndef VULKANITE_PEAKFINDER8_GLSL
+#define VULKANITE_PEAKFINDER8_GLSL
+
+#include "common/exact_math.glsl"
+
+struct Region {
+  uint seed;          // flat index of the pixel the region grew from
+  uint count;         // pixels in the region (OM's num_pix_in_peak)
+  uint trail_offset;  // where its pixels, in the order they joined, start in trail_out
+  uint accepted;      // 1 when it passed every filter
+  float fs, ss, total_intensity, max_intensity, snr, background, sigma;
+  int com_index;
+};
+
+layout(std430, binding = 0) readonly buffer Frame { uint frame_words[]; };
+// Per pixel: its ring (the radius rounded half to even) | kMasked when the mask excludes it.
+layout(std430, binding = 1) readonly buffer PixelRing { uint pixel_ring[]; };
+// The unmasked pixels of each ring in the order OM sums them (CSR: ring r holds entries
+// ring_start[r] .. ring_start[r + 1]).
+layout(std430, binding = 2) readonly buffer RingStart { uint ring_start[]; };
+layout(std430, binding = 3) readonly buffer RingPixel { uint ring_pixel[]; };
+// Per entry: the pixel's value, gathered in the first pass (read back only by the invocation
+// that wrote it).
+layout(std430, binding = 4) buffer RingValues { float ring_values[]; };
+// Five planes of `rings` values: offset, sigma, threshold, lower threshold, count (uint bits).
+layout(std430, binding = 5) buffer RingStats { float ring_stats[]; };
+// Per pixel: kNone, or the component label (a smaller flat index of the same component; the
+// root labels itself). grow_regions sets kTaken on the pixels a region takes.
+layout(std430, binding = 6) coherent buffer Label { uint label[]; };
+layout(std430, binding = 7) coherent buffer Seed { uint seed[]; };         // per root
+layout(std430, binding = 8) coherent buffer Size { uint region_size[]; };  // per root
+// 0 regions written, 1 trail entries reserved, 2 flags (kOverflow, kInfinite).
+layout(std430, binding = 9) coherent buffer Counters { uint counters[]; };
+layout(std430, binding = 10) buffer Trail { uint trail[]; };  // scratch of the growth
+layout(std430, binding = 11) writeonly buffer Regions { Region regions[]; };
+layout(std430, binding = 12) writeonly buffer TrailOut { uint trail_out[]; };
+
+layout(push_constant) uniform Peakfinder8Push {
+  uint pixels;
+  uint width;  // fs size of the whole frame
+  uint asic_nx;
+  uint asic_ny;
+  uint rings;
+  int min_pixel_count;
+  int max_pixel_count;
+  int local_bg_radius;
+  float minimum_snr;
+  float adc_threshold;
+  uint region_capacity;
+  uint trail_capacity;
+};
+
+const uint kNone = 0xffffffffu;
+const uint kTaken = 0x80000000u;
+const uint kMasked = 0x80000000u;
+const uint kRingBits = 0x7fffffffu;
+const uint kOverflow = 1u;
+const uint kInfinite = 2u;
+
+#include "common/frame_pixels.glsl"
+
+float ring_offset(uint ring) { return ring_stats[ring]; }
+float ring_threshold(uint ring) { return ring_stats[2u * rings + ring]; }
+
+// Above its ring's threshold (strictly) and unmasked: a pixel that may start or join a region.
+bool joinable(uint i) {
+  uint word = pixel_ring[i];
+  return (word & kMasked) == 0u && raw_value(i) > ring_threshold(word & kRingBits);
+}
+
+// The root of i's component: labels point to smaller indices of the same component.
+uint find_root(uint i) {
+  uint l = label[i] & ~kTaken;
+  while (l != i) {
+    i = l;
+    l = label[i] & ~kTaken;
+  }
+  return i;
+}
+
+#endif

@@ -1,0 +1,178 @@
+#version 460
+// One invocation per component that has a seed: grows OM's region from the seed in OM's order,
+// estimates the local background, re-integrates and applies OM's filters, then writes the region
+// (accepted or not) and its pixels in the order they joined, for the host to order and check.
+//
+// Regions cannot interact here: a component's joinable neighbours are its own pixels, and the
+// background only reads pixels below threshold, which no region ever takes. The one coupling in
+// OM, the stale trail entry visited past each region's end, is left to the host: this kernel
+// skips that visit, and the host proves for each region that OM's visit joins nothing (or falls
+// back on the sequential scan).
+//
+// Bindings and push constants: common/peakfinder8.glsl. Specialization constants: 0 workgroup
+// size, 1 pixel type. Twin: Scan::grow, Scan::local_background and Scan::try_candidate in
+// reference/peakfinder8.cpp, every float operation in the same order.
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint kPixelType = 0;
+#include "common/peakfinder8.glsl"
+
+// OM's growth order (fs, ss): the pixel itself, the row above, left, right, the row below.
+const ivec2 kNeighbours[9] = ivec2[](ivec2(0, 0), ivec2(-1, -1), ivec2(0, -1), ivec2(1, -1), ivec2(-1, 0),
+                                     ivec2(1, 0), ivec2(-1, 1), ivec2(0, 1), ivec2(1, 1));
+// OM compares |x| with the double 1e-10: for a float x, |x| < 1e-10 exactly when |x| is below
+// the float nearest 1e-10 (which lies above 1e-10).
+const uint kTinyBits = 0x2edbe6ffu;
+float tiny() { return uintBitsToFloat(kTinyBits); }
+
+struct Background {
+  float offset, sigma, max_value;
+};
+
+// `cfs`, `css`: the centre in ASIC coordinates; `asic_fs`, `asic_ss`: the ASIC's first pixel.
+Background local_background(int cfs, int css, int asic_fs, int asic_ss, int centre_index) {
+  const int r2 = 2 * local_bg_radius;
+  float sum = 0.0, sum_of_squares = 0.0, max_value = 0.0;
+  uint n = 0u;
+  for (int dss = -r2; dss < r2; ++dss) {
+    for (int dfs = -r2; dfs < r2; ++dfs) {
+      const int fs = cfs + dfs, ss = css + dss;
+      if (fs < 0 || fs >= int(asic_nx) || ss < 0 || ss >= int(asic_ny) || dfs * dfs + dss * dss > r2 * r2) continue;
+      const uint j = uint(asic_fs + fs) + uint(asic_ss + ss) * width;
+      const uint word = pixel_ring[j];
+      const float v = raw_value(j);
+      // Pixels below threshold are never taken by a region: OM's "free" test is implied.
+      if ((word & kMasked) == 0u && v < ring_threshold(word & kRingBits)) {
+        n += 1u;
+        precise float square = v * v;
+        precise float a = sum + v;
+        precise float b = sum_of_squares + square;
+        sum = a;
+        sum_of_squares = b;
+        if (v > max_value) max_value = v;
+      }
+    }
+  }
+  Background bg;
+  bg.max_value = max_value;
+  if (n != 0u) {
+    const float count = float(n);
+    bg.offset = cr_div(sum, count);
+    precise float mean_square = bg.offset * bg.offset;
+    precise float variance = cr_div(sum_of_squares, count) - mean_square;
+    bg.sigma = variance >= 0.0 ? cr_sqrt(variance) : 0.01;
+  } else {
+    // The ring offset at the centre pixel (clamped into the frame, as the reference does).
+    const uint i = centre_index < 0 || uint(centre_index) >= pixels ? pixels - 1u : uint(centre_index);
+    bg.offset = ring_offset(pixel_ring[i] & kRingBits);
+    bg.sigma = 0.01;
+  }
+  return bg;
+}
+
+void grow(uint root) {
+  const uint s = seed[root];
+  const uint base = atomicAdd(counters[1], region_size[root]);
+  const int asic_fs = int((s % width) - (s % width) % asic_nx);
+  const int asic_ss = int((s / width) - (s / width) % asic_ny);
+
+  // Growth: visit the trail's entries in order, appending the free joinable neighbours.
+  uint count = 0u;
+  float sum_i = 0.0, sum_fs = 0.0, sum_ss = 0.0;
+  trail[base] = s;
+  for (uint p = 0u; p == 0u || p < count; ++p) {
+    const uint centre = trail[base + p];
+    const int cfs = int(centre % width), css = int(centre / width);
+    for (uint k = 0u; k < 9u; ++k) {
+      const int fs = cfs + kNeighbours[k].x, ss = css + kNeighbours[k].y;
+      if (fs < asic_fs || fs >= asic_fs + int(asic_nx) || ss < asic_ss || ss >= asic_ss + int(asic_ny)) continue;
+      const uint j = uint(fs) + uint(ss) * width;
+      const uint l = label[j];
+      if (l == kNone || (l & kTaken) != 0u) continue;
+      label[j] = l | kTaken;
+      precise float value = raw_value(j) - ring_offset(pixel_ring[j] & kRingBits);
+      precise float weighted_fs = value * float(fs);
+      precise float weighted_ss = value * float(ss);
+      precise float a = sum_i + value;
+      precise float b = sum_fs + weighted_fs;
+      precise float c = sum_ss + weighted_ss;
+      sum_i = a;
+      sum_fs = b;
+      sum_ss = c;
+      trail[base + count] = j;
+      count += 1u;
+    }
+  }
+
+  Region r;
+  r.seed = s;
+  r.count = count;
+  r.trail_offset = base;
+  r.accepted = 0u;
+  r.fs = r.ss = r.total_intensity = r.max_intensity = r.snr = r.background = r.sigma = 0.0;
+  r.com_index = 0;
+  if (int(count) >= min_pixel_count && int(count) <= max_pixel_count && abs(sum_i) >= tiny()) {
+    const int centre_fs = int(roundEven(cr_div(sum_fs, abs(sum_i))));
+    const int centre_ss = int(roundEven(cr_div(sum_ss, abs(sum_i))));
+    const Background bg =
+        local_background(centre_fs - asic_fs, centre_ss - asic_ss, asic_fs, asic_ss, centre_fs + centre_ss * int(width));
+
+    // Re-integration in growth order with the local background; the centre weighs raw values.
+    float total = 0.0, total_raw = 0.0, max_value = 0.0, com_fs = 0.0, com_ss = 0.0;
+    for (uint k = 0u; k < count; ++k) {
+      const uint j = trail[base + k];
+      const float raw = raw_value(j);
+      precise float value = raw - bg.offset;
+      precise float weighted_fs = raw * float(j % width);
+      precise float weighted_ss = raw * float(j / width);
+      precise float a = total + value;
+      precise float b = total_raw + raw;
+      precise float c = com_fs + weighted_fs;
+      precise float d = com_ss + weighted_ss;
+      total = a;
+      total_raw = b;
+      com_fs = c;
+      com_ss = d;
+      if (value > max_value) max_value = value;
+    }
+    if (abs(total_raw) >= tiny()) {
+      const float peak_fs = cr_div(com_fs, abs(total_raw));
+      const float peak_ss = cr_div(com_ss, abs(total_raw));
+      const float snr = abs(bg.sigma) >= tiny() ? cr_div(total, bg.sigma) : 0.0;
+      precise float background_max = bg.max_value - bg.offset;
+      const bool inside = peak_fs >= float(asic_fs) && peak_fs <= float(asic_fs + int(asic_nx) - 1) &&
+                          peak_ss >= float(asic_ss) && peak_ss <= float(asic_ss + int(asic_ny) - 1);
+      // `!(snr < minimum_snr)`: a NaN SNR passes, as in OM.
+      if (!(snr < minimum_snr) && !(max_value < background_max) && inside) {
+        r.accepted = 1u;
+        r.fs = peak_fs;
+        r.ss = peak_ss;
+        r.total_intensity = total;
+        r.max_intensity = max_value;
+        r.snr = snr;
+        r.background = bg.offset;
+        r.sigma = bg.sigma;
+        r.com_index = int(roundEven(peak_fs)) + int(roundEven(peak_ss)) * int(width);
+      }
+    }
+  }
+
+  const uint slot = atomicAdd(counters[0], 1u);
+  if (slot < region_capacity) {
+    regions[slot] = r;
+  } else {
+    atomicOr(counters[2], kOverflow);
+  }
+  if (base + count <= trail_capacity) {
+    for (uint k = 0u; k < count; ++k) trail_out[base + k] = trail[base + k];
+  } else {
+    atomicOr(counters[2], kOverflow);
+  }
+}
+
+void main() {
+  const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  for (uint i = gl_GlobalInvocationID.x; i < pixels; i += stride) {
+    if (label[i] == i && seed[i] != kNone) grow(i);
+  }
+}
