@@ -17,38 +17,21 @@
 #include "reference/sigma_clip.hpp"
 
 namespace vulkanite::reference {
+
 namespace {
+
+using Pixel = PreprocessedPixel;
 
 bool finite(float x) { return (std::bit_cast<std::uint32_t>(x) & 0x7f800000u) != 0x7f800000u; }
 float mul(float a, float b) { return ftz(a * b); }
 float sub(float a, float b) { return ftz(a - b); }
 float total(SumPair p) { return ftz(p[0] + p[1]); }
 
-// Compensated sums of one lane, or of a subtree of lanes; `pixels` counts the entries exactly.
-struct BinSums {
-  SumPair signal{}, variance{}, normalization{}, normalization_squared{}, count{};
-  std::uint32_t pixels = 0;
-};
+}  // namespace
 
-BinSums combine(const BinSums& a, const BinSums& b) {
-  return {compensated_combine(a.signal, b.signal),
-          compensated_combine(a.variance, b.variance),
-          compensated_combine(a.normalization, b.normalization),
-          compensated_combine(a.normalization_squared, b.normalization_squared),
-          compensated_combine(a.count, b.count),
-          a.pixels + b.pixels};
-}
-
-struct Pixel {
-  float signal = 0, variance = 0, normalization = 0;
-  bool valid = false;
-};
-
-// pyFAI's preproc for one pixel: signal = raw - dark; variance per model; invalid when the raw
-// value is not finite or is the dummy, or the normalization is 0 or not finite.
-Pixel pixel_value(std::span<const float> frame, const PixelCorrections& c, const IntegrationParams& p,
-                  std::uint32_t i) {
-  Pixel out;
+PreprocessedPixel preprocess_pixel(std::span<const float> frame, const PixelCorrections& c, const IntegrationParams& p,
+                                   std::size_t i) {
+  PreprocessedPixel out;
   const float raw = ftz(frame[i]);
   if (!finite(raw)) return out;
   if (p.dummy) {
@@ -66,6 +49,23 @@ Pixel pixel_value(std::span<const float> frame, const PixelCorrections& c, const
   }
   out.valid = finite(out.signal) && finite(out.variance);
   return out;
+}
+
+namespace {
+
+// Compensated sums of one lane, or of a subtree of lanes; `pixels` counts the entries exactly.
+struct BinSums {
+  SumPair signal{}, variance{}, normalization{}, normalization_squared{}, count{};
+  std::uint32_t pixels = 0;
+};
+
+BinSums combine(const BinSums& a, const BinSums& b) {
+  return {compensated_combine(a.signal, b.signal),
+          compensated_combine(a.variance, b.variance),
+          compensated_combine(a.normalization, b.normalization),
+          compensated_combine(a.normalization_squared, b.normalization_squared),
+          compensated_combine(a.count, b.count),
+          a.pixels + b.pixels};
 }
 
 // The tests of the sigma-clipping cycles run so far; a pixel is kept while it passes all.
@@ -98,7 +98,7 @@ struct Bin {
       for (std::uint32_t k = first + t; k < last; k += lanes) {
         const float c = matrix.coefficient.empty() ? 1.0f : ftz(matrix.coefficient[k]);
         if (!(c > 0.0f)) continue;
-        const Pixel px = pixel_value(frame, *corrections, *params, matrix.pixel[k]);
+        const Pixel px = preprocess_pixel(frame, *corrections, *params, matrix.pixel[k]);
         if (!px.valid || !history.keeps(px)) continue;
         visit(a, c, px);
         a.pixels += 1;

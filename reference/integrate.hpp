@@ -60,6 +60,17 @@ std::uint32_t integration_lanes(CsrView matrix);
 // Throws std::invalid_argument for parameters no kernel accepts (lanes not a power of two <= 256).
 void check_params(const IntegrationParams& params);
 
+// pyFAI's preprocessing of pixel i: signal = raw - dark, its variance per the error model (0 for
+// none and azimuthal), the normalization; not valid when the raw value is not finite or is the
+// dummy, or the normalization is 0 or not finite. The kernels' twin: pixel_value in
+// shaders/common/bin_statistics.glsl.
+struct PreprocessedPixel {
+  float signal = 0, variance = 0, normalization = 0;
+  bool valid = false;
+};
+PreprocessedPixel preprocess_pixel(std::span<const float> frame, const PixelCorrections& corrections,
+                                   const IntegrationParams& params, std::size_t i);
+
 // `frame`: the raw pixel values converted to float (as the kernel converts them).
 IntegrationResult integrate(CsrView matrix, std::span<const float> frame, const PixelCorrections& corrections,
                             const IntegrationParams& params);

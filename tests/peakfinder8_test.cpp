@@ -8,6 +8,7 @@
 
 #include "support/gpu_test.hpp"
 #include "support/peakfinder8_frames.hpp"
+#include "support/peakfinder8_om.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <iostream>
 #include <sstream>
 
 namespace vulkanite {
@@ -165,6 +167,21 @@ TEST_F(Peakfinder8Gpu, FastModeSampleGivesTheReferencesStatistics) {
   const auto out = finder.run(make_frame(f.layout, f.data));
   EXPECT_EQ(first_difference(out.peaks, reference::peakfinder8(f.layout, f.data, f.radius, f.bad_pixel_map, f.params, sample)),
             "");
+}
+
+// The frames of scripts/validation/peakfinder8_vs_om.py (real Pilatus 6M and CSPAD, hand-made,
+// synthetic): the GPU's lists equal OM's bit for bit.
+TEST_F(Peakfinder8Gpu, PeakListsEqualOmsBitForBit) {
+  const auto root = tests::om_peaks_directory();
+  if (!root) GTEST_SKIP() << tests::kOmPeaksMissing;
+  std::size_t sequential = 0;
+  tests::compare_with_om(*root, "gpu", [&](const tests::OmCase& c) {
+    algorithms::Peakfinder8 finder(context(), c.layout, c.radius, c.bad_pixel_map, c.params, c.sample(), 1);
+    const auto out = finder.run(make_frame(c.layout, c.data));
+    sequential += out.sequential ? 1 : 0;
+    return out.peaks.peaks;
+  });
+  std::cout << "frames that took OM's sequential scan on the host: " << sequential << "\n";
 }
 
 TEST_F(Peakfinder8Gpu, RefusesBadInputWithClearErrors) {

@@ -19,7 +19,8 @@ bad_pixel_map.npy (int8, before OM's min_res/max_res cut), case.json (layout, pa
 peak count) and om_peaks.npy (float64 [n, 8]: fs, ss, total intensity, com index, pixel count,
 max intensity, sigma, snr; exact, since OM's values are floats). Then it runs the test binary's
 Peakfinder8OmComparison test with VULKANITE_OM_PEAKS=<out>, which runs the reference on each case,
-compares bit for bit (ULP distance per field) and writes <out>/comparison.json, summarised here.
+compares bit for bit (ULP distance per field) and writes <out>/comparison-{reference,gpu}.json (the CPU reference and the GPU
+kernels, on the device VULKANITE_DEVICE names), summarised here.
 
 Frames: the four Pilatus 6M frames of ../shared/data/pilatus6m (one ASIC of 2463 x 2527, as
 OM's example Pilatus geometry; radius from a one-panel CrystFEL geometry with the header's beam
@@ -315,26 +316,30 @@ def main():
         print(f"{tests} not built: build vulkanite_tests, or pass --tests")
         return 1
     env = dict(os.environ, VULKANITE_OM_PEAKS=str(out))
-    run = subprocess.run([str(tests), "--gtest_filter=Peakfinder8OmComparison.PeakListsEqualOmsBitForBit"],
+    run = subprocess.run([str(tests), "--gtest_filter=Peakfinder8OmComparison.PeakListsEqualOmsBitForBit:"
+                                      "Peakfinder8Gpu.PeakListsEqualOmsBitForBit"],
                          env=env, capture_output=True, text=True)
-    report = json.loads((out / "comparison.json").read_text()) if (out / "comparison.json").exists() else []
-    groups = {}
-    for row in report:
-        group = row["case"].split("_")[0]
-        g = groups.setdefault(group, dict(frames=0, identical_frames=0, om_peaks=0, identical_peaks=0, max_ulp=0))
-        g["frames"] += 1
-        g["identical_frames"] += int(row["om_peaks"] == row["our_peaks"] == row["identical_peaks"])
-        g["om_peaks"] += row["om_peaks"]
-        g["identical_peaks"] += row["identical_peaks"]
-        g["max_ulp"] = max(g["max_ulp"], row["max_ulp"])
-        if row["first_difference"]:
-            print(f"  {row['case']}: {row['first_difference']}")
-    print(f"{'frames':10s} {'count':>6s} {'identical':>9s} {'OM peaks':>9s} {'identical':>9s} {'max ULP':>8s}")
-    for group, g in groups.items():
-        print(f"{group:10s} {g['frames']:6d} {g['identical_frames']:9d} {g['om_peaks']:9d} {g['identical_peaks']:9d} "
-              f"{g['max_ulp']:8d}")
-    summary = [line for line in run.stdout.splitlines() if line.startswith("peakfinder8 vs OM")]
-    print(summary[0] if summary and run.returncode == 0 else run.stdout + run.stderr)
+    for name in ("reference", "gpu"):
+        path = out / f"comparison-{name}.json"
+        report = json.loads(path.read_text()) if path.exists() else []
+        groups = {}
+        for row in report:
+            group = row["case"].split("_")[0]
+            g = groups.setdefault(group, dict(frames=0, identical_frames=0, om_peaks=0, identical_peaks=0, max_ulp=0))
+            g["frames"] += 1
+            g["identical_frames"] += int(row["om_peaks"] == row["our_peaks"] == row["identical_peaks"])
+            g["om_peaks"] += row["om_peaks"]
+            g["identical_peaks"] += row["identical_peaks"]
+            g["max_ulp"] = max(g["max_ulp"], row["max_ulp"])
+            if row["first_difference"]:
+                print(f"  {name} {row['case']}: {row['first_difference']}")
+        print(f"{name}:")
+        print(f"{'frames':10s} {'count':>6s} {'identical':>9s} {'OM peaks':>9s} {'identical':>9s} {'max ULP':>8s}")
+        for group, g in groups.items():
+            print(f"{group:10s} {g['frames']:6d} {g['identical_frames']:9d} {g['om_peaks']:9d} "
+                  f"{g['identical_peaks']:9d} {g['max_ulp']:8d}")
+    summary = [line for line in run.stdout.splitlines() if line.startswith("peakfinder8 (")]
+    print("\n".join(summary) if summary and run.returncode == 0 else run.stdout + run.stderr)
     return run.returncode
 
 
