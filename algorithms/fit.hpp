@@ -1,0 +1,61 @@
+#pragma once
+// Batched Levenberg–Marquardt fitting on the GPU (shaders/fit/fit.comp): the same results, bit
+// for bit, as reference::fit<float>, on any Vulkan device and for any FitShape.
+//
+//   algorithms::Fitter fitter(context, {.model = reference::FitModel::gauss2d});
+//   auto result = fitter.run({.fits = n, .points = 25, .data = data, .initial = initial});
+#include "reference/fit.hpp"
+#include "runtime/context.hpp"
+#include "runtime/kernel.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <utility>
+
+namespace vulkanite::algorithms {
+
+struct FitPush {  // GLSL: FitPush in shaders/fit/fit.comp
+  std::uint32_t fits;
+  std::uint32_t points;
+  std::uint32_t first_fit;
+  std::uint32_t free_mask;
+  std::uint32_t max_iterations;
+  float tolerance;
+  std::uint32_t coordinates;  // 0 none (index or grid), 1 shared by all fits, 2 one set per fit
+  std::uint32_t side;         // of the default 2D grid
+};
+static_assert(sizeof(FitPush) == 32);
+
+// How fits map onto the GPU; the results do not depend on it (every sum runs in point order).
+struct FitShape {
+  std::uint32_t workgroup_size = 0;  // W, a power of two; 0: chosen from P, M and the device
+  std::uint32_t lanes_per_fit = 0;   // L, a power of two dividing W; 0: chosen from M
+};
+
+class Fitter {
+ public:
+  // Throws std::invalid_argument for an unknown model or a bad dip count.
+  Fitter(runtime::Context& context, reference::FitSettings<float> settings, FitShape shape = {});
+
+  // Checks the input (reference::check_input: the same errors as the reference), uploads it in
+  // batches that respect the device's buffer and dispatch limits, fits and downloads.
+  reference::FitResult<float> run(const reference::FitInput<float>& input);
+
+  // The shape run() uses for M points.
+  FitShape shape(std::size_t points) const;
+  // Bytes of shared memory one workgroup of this shape needs.
+  std::uint32_t shared_bytes(FitShape shape) const;
+  std::uint32_t parameters() const noexcept { return parameters_; }
+
+ private:
+  const runtime::Kernel& kernel(FitShape shape);
+
+  runtime::Context* context_;
+  reference::FitSettings<float> settings_;
+  FitShape requested_;
+  std::uint32_t parameters_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<runtime::Kernel>> kernels_;
+};
+
+}  // namespace vulkanite::algorithms

@@ -1,0 +1,97 @@
+#pragma once
+// Batched Levenberg–Marquardt fitting: the executable specification of shaders/fit/fit.comp.
+//
+// float is the exact mode: algorithms::Fitter returns the same bits on any Vulkan device. double
+// is the accurate mode on the CPU (same algorithm, IEEE double, the C library's transcendentals),
+// for NIST-grade results. docs/fit.md describes the algorithm and its fixed order of operations.
+#include "reference/fit_models.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace vulkanite::reference {
+
+enum class Estimator : std::uint32_t {
+  least_squares = 0,           // sum (y - f)^2
+  weighted_least_squares = 1,  // sum w (y - f)^2, weights required (1 / variance)
+  poisson_mle = 2,             // deviance 2 sum (f - y + y ln(y / f)), data >= 0
+};
+
+enum class FitState : std::uint32_t {
+  converged = 0,           // an accepted step lowered chi^2 by at most tolerance x chi^2
+  max_iterations = 1,      // max_iterations steps without converging
+  singular_hessian = 2,    // a fitted parameter has no effect, or the final Hessian is singular
+  negative_curvature = 3,  // Poisson MLE: the model is <= 0 at some point of the initial parameters
+  invalid_input = 4,       // initial parameters outside their bounds, or chi^2 not finite there
+};
+
+std::string_view state_name(FitState state);
+std::string_view estimator_name(Estimator estimator);
+
+// Views of the problem: N = fits, M = points, P = parameters, D = model_dimensions(model).
+template <class T>
+struct FitInput {
+  std::size_t fits = 0;
+  std::size_t points = 0;
+  std::span<const T> data;     // N x M
+  std::span<const T> weights;  // N x M with weighted_least_squares, else empty
+  // Coordinates of the points, point-major ([point][dimension]): empty (1D: x = point index;
+  // 2D: a square grid of side sqrt(M), x = index % side, y = index / side), M x D values shared
+  // by every fit, or N x M x D values, one set per fit.
+  std::span<const T> x;
+  std::span<const T> initial;  // N x P
+};
+
+template <class T>
+struct FitSettings {
+  FitModel model = FitModel::gauss1d;
+  std::uint32_t dips = 1;  // Lorentzian dips of the ODMR model, 1..8
+  Estimator estimator = Estimator::least_squares;
+  std::uint32_t max_iterations = 25;  // Gpufit's default
+  T tolerance = T(1e-6);              // relative decrease of chi^2 that counts as converged
+  std::uint32_t free_mask = 0xffffffffu;  // bit j set: parameter j is fitted, else held fixed
+  std::vector<T> lower, upper;            // empty (unbounded) or P values each; -inf / +inf allowed
+};
+
+template <class T>
+struct FitResult {
+  std::vector<T> parameters;       // N x P
+  std::vector<T> standard_errors;  // N x P: sqrt of the covariance's diagonal; 0 for fixed ones
+  std::vector<FitState> states;    // N
+  std::vector<T> chi_square;       // N: chi^2 (least squares) or the deviance (Poisson MLE)
+  std::vector<std::uint32_t> iterations;  // N: steps taken (accepted or not)
+};
+
+// Throws std::invalid_argument naming the first problem: unknown model, bad dip count, array
+// sizes, a 2D model without coordinates on a non-square point count, non-finite data, weights,
+// coordinates or initial values, negative weights, negative data for Poisson MLE, bounds of the
+// wrong length, NaN or with lower > upper, a tolerance that is negative or NaN.
+template <class T>
+void check_input(const FitInput<T>& input, const FitSettings<T>& settings, std::uint32_t parameters,
+                 std::uint32_t dimensions);
+
+// The built-in models.
+template <class T>
+FitResult<T> fit(const FitInput<T>& input, const FitSettings<T>& settings);
+
+// A user model with analytic derivatives (CPU only, e.g. the NIST problems): `model` returns the
+// value at coordinates (x, y) and writes d[0..parameters-1]; settings.model is ignored.
+template <class T>
+using UserModel = std::function<T(const ParameterArray<T>& p, T x, T y, ParameterArray<T>& d)>;
+template <class T>
+FitResult<T> fit(const FitInput<T>& input, const FitSettings<T>& settings, std::uint32_t parameters,
+                 const UserModel<T>& model, std::uint32_t dimensions = 1);
+
+// The constants of the iteration, shared with the shader (docs/fit.md says why these values).
+inline constexpr float kInitialLambda = 1e-3f;
+inline constexpr float kLambdaDown = 0.1f;
+inline constexpr float kLambdaUp = 10.0f;
+// A Cholesky pivot counts as zero below this fraction of its diagonal element.
+inline constexpr float kPivotFloat = 0x1p-20f;
+inline constexpr double kPivotDouble = 0x1p-40;
+
+}  // namespace vulkanite::reference

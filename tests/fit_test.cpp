@@ -1,0 +1,188 @@
+// algorithms::Fitter on the GPU against reference::fit<float>, bit for bit: every model, every
+// estimator, masked parameters, active bounds, fits that stop at max_iterations, singular,
+// invalid and negative-curvature fits, several workgroup shapes; and its input errors.
+#include "algorithms/fit.hpp"
+
+#include "fit_problems.hpp"
+#include "reference/fit.hpp"
+#include "support/gpu_test.hpp"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace vulkanite {
+namespace {
+
+using reference::Estimator;
+using reference::FitModel;
+using reference::FitState;
+
+std::string hex(float f) {
+  char text[48];
+  std::snprintf(text, sizeof text, "0x%08x (%.9g)", std::bit_cast<std::uint32_t>(f), static_cast<double>(f));
+  return text;
+}
+
+// Every output, bit for bit; the first difference of each kind is reported.
+void expect_identical(const reference::FitResult<float>& gpu, const reference::FitResult<float>& cpu,
+                      std::size_t parameters) {
+  ASSERT_EQ(gpu.states.size(), cpu.states.size());
+  for (std::size_t n = 0; n < cpu.states.size(); ++n) {
+    SCOPED_TRACE("fit " + std::to_string(n));
+    EXPECT_EQ(reference::state_name(gpu.states[n]), reference::state_name(cpu.states[n]));
+    EXPECT_EQ(gpu.iterations[n], cpu.iterations[n]);
+    EXPECT_EQ(hex(gpu.chi_square[n]), hex(cpu.chi_square[n]));
+    for (std::size_t j = 0; j < parameters; ++j) {
+      EXPECT_EQ(hex(gpu.parameters[n * parameters + j]), hex(cpu.parameters[n * parameters + j])) << "parameter " << j;
+      EXPECT_EQ(hex(gpu.standard_errors[n * parameters + j]), hex(cpu.standard_errors[n * parameters + j]))
+          << "error " << j;
+    }
+    if (::testing::Test::HasFailure()) return;  // one fit's differences are enough to read
+  }
+}
+
+std::map<FitState, int> count_states(const reference::FitResult<float>& result) {
+  std::map<FitState, int> counts;
+  for (const auto s : result.states) counts[s] += 1;
+  return counts;
+}
+
+class FitTest : public tests::GpuTest {
+ protected:
+  reference::FitResult<float> check(const tests::FitProblem& pr, algorithms::FitShape shape = {}) {
+    algorithms::Fitter fitter(context(), pr.settings, shape);
+    const auto gpu = fitter.run(pr.input());
+    const auto cpu = reference::fit(pr.input(), pr.settings);
+    expect_identical(gpu, cpu, fitter.parameters());
+    return cpu;
+  }
+};
+
+TEST_F(FitTest, EveryModelBitIdenticalToTheReference) {
+  for (std::uint32_t m = 0; m < reference::kFitModelCount; ++m) {
+    const auto model = static_cast<FitModel>(m);
+    SCOPED_TRACE(std::string(reference::model_name(model)));
+    auto pr = tests::model_problem(model);
+    tests::fill(pr, 5, tests::Noise::gaussian, 10 + m);
+    const auto result = check(pr);
+    EXPECT_GE(count_states(result)[FitState::converged], 4);
+  }
+}
+
+TEST_F(FitTest, WeightedLeastSquaresBitIdentical) {
+  auto pr = tests::model_problem(FitModel::gauss2d_elliptic);
+  pr.settings.estimator = Estimator::weighted_least_squares;
+  tests::fill(pr, 6, tests::Noise::gaussian, 21);
+  EXPECT_GE(count_states(check(pr))[FitState::converged], 5);
+}
+
+TEST_F(FitTest, PoissonMleBitIdentical) {
+  for (const auto model : {FitModel::gauss2d, FitModel::exponential_decay}) {
+    auto pr = tests::model_problem(model);
+    pr.settings.estimator = Estimator::poisson_mle;
+    tests::fill(pr, 6, tests::Noise::poisson, 22);
+    EXPECT_GE(count_states(check(pr))[FitState::converged], 5) << reference::model_name(model);
+  }
+}
+
+TEST_F(FitTest, MaskedParametersStayFixed) {
+  auto pr = tests::model_problem(FitModel::gauss2d);
+  pr.settings.free_mask = 0b00111;  // sigma and background fixed
+  tests::fill(pr, 5, tests::Noise::gaussian, 23);
+  const auto result = check(pr);
+  for (std::size_t n = 0; n < pr.fits; ++n) {
+    EXPECT_EQ(result.parameters[n * 5 + 3], pr.initial[n * 5 + 3]);
+    EXPECT_EQ(result.parameters[n * 5 + 4], pr.initial[n * 5 + 4]);
+    EXPECT_EQ(result.standard_errors[n * 5 + 4], 0.0f);
+  }
+  pr.settings.free_mask = 0;  // nothing to fit: chi^2 at the initial values, converged at once
+  const auto none = check(pr);
+  EXPECT_EQ(count_states(none)[FitState::converged], 5);
+}
+
+TEST_F(FitTest, ActiveBoundsClampTheParameters) {
+  auto pr = tests::model_problem(FitModel::gauss1d);
+  tests::fill(pr, 5, tests::Noise::none, 24);
+  pr.settings.lower = {0, 0, 0.5f, -100};
+  pr.settings.upper = {1000, 100, 2.95f, 100};  // the true sigma is 3
+  for (std::size_t n = 0; n < pr.fits; ++n) pr.initial[n * 4 + 2] = 2.5f;
+  const auto result = check(pr);
+  for (std::size_t n = 0; n < pr.fits; ++n) EXPECT_EQ(result.parameters[n * 4 + 2], 2.95f);
+}
+
+TEST_F(FitTest, StoppedSingularInvalidAndNegativeCurvatureFitsBitIdentical) {
+  auto pr = tests::model_problem(FitModel::gauss2d_rotated);
+  pr.settings.max_iterations = 2;
+  tests::fill(pr, 3, tests::Noise::gaussian, 25, 0.2f);
+  EXPECT_EQ(count_states(check(pr))[FitState::max_iterations], 3);
+
+  pr = tests::model_problem(FitModel::linear1d);
+  pr.x.assign(pr.points, 3.0f);  // offset and slope indistinguishable
+  tests::fill(pr, 2, tests::Noise::gaussian, 26);
+  EXPECT_EQ(count_states(check(pr))[FitState::singular_hessian], 2);
+
+  pr = tests::model_problem(FitModel::gauss1d);
+  tests::fill(pr, 3, tests::Noise::gaussian, 27);
+  pr.settings.upper = {1000, 100, 100, 100};
+  pr.initial[1 * 4 + 2] = 200;  // fit 1 starts outside its bounds
+  const auto counts = count_states(check(pr));
+  EXPECT_EQ(counts.at(FitState::invalid_input), 1);
+
+  pr = tests::model_problem(FitModel::gauss2d);
+  pr.settings.estimator = Estimator::poisson_mle;
+  tests::fill(pr, 3, tests::Noise::poisson, 28);
+  pr.initial[2 * 5 + 4] = -50;  // fit 2: a model below zero
+  EXPECT_EQ(count_states(check(pr))[FitState::negative_curvature], 1);
+}
+
+TEST_F(FitTest, ResultsDoNotDependOnTheWorkgroupShape) {
+  auto pr = tests::model_problem(FitModel::odmr);
+  tests::fill(pr, 7, tests::Noise::gaussian, 29);
+  for (const auto shape : {algorithms::FitShape{64, 4}, algorithms::FitShape{32, 32}, algorithms::FitShape{128, 64},
+                           algorithms::FitShape{16, 16}}) {
+    SCOPED_TRACE(std::to_string(shape.workgroup_size) + " x " + std::to_string(shape.lanes_per_fit));
+    check(pr, shape);
+  }
+}
+
+TEST_F(FitTest, ManyTinyFitsBitIdentical) {
+  auto pr = tests::model_problem(FitModel::gauss2d);
+  tests::fill(pr, 1000, tests::Noise::gaussian, 30);
+  const auto result = check(pr);
+  EXPECT_GE(count_states(result)[FitState::converged], 990);
+}
+
+TEST_F(FitTest, BadInputThrowsTheReferenceErrors) {
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message([&] { algorithms::Fitter(context(), {.model = static_cast<FitModel>(9)}); }),
+            "unknown fit model 9");
+  EXPECT_EQ(message([&] { algorithms::Fitter(context(), {.model = FitModel::odmr, .dips = 0}); }),
+            "the odmr model takes 1 to 8 dips, not 0");
+  EXPECT_EQ(message([&] { algorithms::Fitter(context(), {}, {.workgroup_size = 48}); }),
+            "fit workgroup size 48 is not a power of two up to 256");
+  auto pr = tests::model_problem(FitModel::gauss2d);
+  tests::fill(pr, 2, tests::Noise::none, 31);
+  pr.data[7] = NAN;
+  algorithms::Fitter fitter(context(), pr.settings);
+  EXPECT_EQ(message([&] { fitter.run(pr.input()); }), "fit data value 7 (fit 0) is not finite");
+  pr.data[7] = 1;
+  pr.settings.lower = {0, 0, 0, 2, 0};
+  pr.settings.upper = {1, 1, 1, 1, 1};
+  EXPECT_EQ(message([&] { algorithms::Fitter(context(), pr.settings).run(pr.input()); }),
+            "parameter 3 has lower bound 2.000000 > upper bound 1.000000");
+}
+
+}  // namespace
+}  // namespace vulkanite
