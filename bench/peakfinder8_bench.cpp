@@ -7,7 +7,10 @@
 //     and stale-trail proof), several frames in flight: frames/s;
 //   - the reference (one CPU thread) as the CPU baseline; OM's own C++ is timed beside it by
 //     scripts/validation/peakfinder8_vs_om.py --time.
+#include "algorithms/integration_matrix.hpp"
 #include "algorithms/peakfinder8.hpp"
+#include "algorithms/peakfinder8_pyfai.hpp"
+#include "algorithms/pixel_corrections.hpp"
 #include "bench/gpu_bench.hpp"
 #include "io/detectors.hpp"
 #include "runtime/transfer.hpp"
@@ -97,6 +100,54 @@ void gpu_resident(benchmark::State& state, const Harness& harness) {
   state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// pyFAI's flavour with the settings of the shared reference lists: 1000 bins in r_mm without
+// splitting or corrections, azimuthal error model, 3 clipping cycles, cutoff 3, noise 1,
+// connected 3, patch 3.
+void gpu_resident_pyfai(benchmark::State& state, const Harness& harness) {
+  auto& context = harness.context;
+  const auto& s = shared();
+  io::Poni poni;
+  poni.version = "2";
+  poni.detector = "Pilatus6M";
+  poni.pixel1_m = poni.pixel2_m = 172e-6;
+  poni.shape = std::array<std::size_t, 2>{kHeight, kWidth};
+  poni.distance_m = 0.351;
+  poni.poni1_m = (kBeamSs + 0.5) * 172e-6;  // OM's pixel coordinates are pyFAI's minus half a pixel
+  poni.poni2_m = (kBeamFs + 0.5) * 172e-6;
+  poni.wavelength_m = 0.96859e-10;
+  const io::PixelGeometry geometry(poni);
+  std::vector<std::uint8_t> mask(s.bad_pixel_map.size());
+  for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = s.bad_pixel_map[i] == 0 ? 1 : 0;
+  const auto matrix = algorithms::build_integration_matrix(
+      geometry, mask, {.radial_bins = 1000, .unit = io::RadialUnit::r_mm, .splitting = algorithms::Splitting::no});
+  algorithms::CorrectionOptions none;
+  none.solid_angle = false;
+  const auto corrections = algorithms::make_pixel_corrections(geometry, mask, none);
+  const auto radius = algorithms::peakfinder8_pyfai_radius(geometry, mask, io::RadialUnit::r_mm);
+  algorithms::Peakfinder8Pyfai finder(context, matrix, corrections, {kHeight, kWidth}, radius);
+  reference::Peakfinder8PyfaiParams params;
+  params.sigma_clip = {.integration = {.error_model = reference::ErrorModel::azimuthal}, .cycles = 3};
+  params.cutoff_peak = 3;
+  params.noise = 1;
+  params.connected = 3;
+  params.patch_size = 3;
+  runtime::Transfer transfer(context);
+  std::vector<runtime::Array<std::int32_t>> frames;
+  for (const auto& f : s.frames) {
+    frames.emplace_back(context, f.pixel_count());
+    transfer.upload(f.values<std::int32_t>(), frames.back());
+  }
+  const GpuWork work{{"sigma_clip", "peakfinder8_pyfai_excess", "peakfinder8_pyfai_pick", "peakfinder8_pyfai_scan",
+                      "peakfinder8_pyfai_write"},
+                     static_cast<double>(s.frames[0].data.size()),
+                     harness.cpu_device() ? 1u : 20u};
+  measure_gpu(state, harness, work, [&](runtime::Sequence& sequence, std::uint64_t i) {
+    finder.record(sequence, frames[i % frames.size()], io::PixelType::int32, params);
+    sequence.barrier();
+  });
+  state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 void gpu_streaming(benchmark::State& state, const Harness& harness, std::size_t in_flight) {
   const auto& s = shared();
   algorithms::Peakfinder8 finder(harness.context, kLayout, s.radius, s.bad_pixel_map, {}, {}, in_flight);
@@ -139,6 +190,7 @@ void cpu_reference(benchmark::State& state) {
 void register_benchmarks(const Harness& harness) {
   const auto& h = harness;
   add("gpu_resident/pilatus6m_int32/peakfinder8", true, [&h](benchmark::State& s) { gpu_resident(s, h); });
+  add("gpu_resident/pilatus6m_int32/peakfinder8_pyfai", true, [&h](benchmark::State& s) { gpu_resident_pyfai(s, h); });
   for (const std::size_t in_flight : {1, 3})
     add("streaming/pilatus6m_int32/peakfinder8/in_flight:" + std::to_string(in_flight) + "/wall", true,
         [&h, in_flight](benchmark::State& s) { gpu_streaming(s, h, in_flight); });

@@ -1,0 +1,143 @@
+// Batched Levenberg-Marquardt fitting (algorithms::Fitter), end to end (upload, fit, download):
+//   - ODMR: 8 Lorentzian dips + linear background (26 parameters) over 100 frequencies, the
+//     widefield-magnetometry job (1.4 million pixels on a GPU; a published Gpufit figure for it is
+//     20 s);
+//   - 2D Gaussian spots (5 parameters) on 5 x 5 and 15 x 15 pixels, the localization job;
+//   - the float reference (reference::fit, one CPU thread) as the CPU baseline.
+// Data: each model evaluated in double at parameters varied by a few percent per fit, with 1 %
+// Gaussian noise, from fixed seeds; initial values 5 % off.
+#include "algorithms/fit.hpp"
+#include "bench/gpu_bench.hpp"
+#include "reference/fit.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace vulkanite::bench {
+namespace {
+
+using reference::FitModel;
+
+struct Job {
+  std::string name;
+  reference::FitSettings<float> settings;
+  std::size_t points = 0, gpu_fits = 0, llvmpipe_fits = 0;
+  std::vector<float> truth, x;
+};
+
+std::vector<Job> jobs() {
+  Job odmr{"odmr8_100pts", {.model = FitModel::odmr, .dips = 8}, 100, 1'400'000, 200, {1.0f, 0.02f}, {}};
+  for (int k = 0; k < 8; ++k) {
+    odmr.truth.insert(odmr.truth.end(), {0.08f + 0.01f * static_cast<float>(k % 3), 0.08f + 0.105f * static_cast<float>(k), 0.012f});
+  }
+  odmr.settings.lower.assign(26, -INFINITY);
+  for (int k = 0; k < 8; ++k) odmr.settings.lower[std::size_t(4 + 3 * k)] = 1e-4f;
+  for (std::size_t k = 0; k < odmr.points; ++k) odmr.x.push_back(static_cast<float>(k) / 100.0f);
+  Job small{"gauss2d_5x5", {.model = FitModel::gauss2d}, 25, 10'000'000, 2000, {500, 2.1f, 1.9f, 1.0f, 20}, {}};
+  Job large{"gauss2d_15x15", {.model = FitModel::gauss2d}, 225, 1'000'000, 500, {500, 7.1f, 6.9f, 1.8f, 20}, {}};
+  return {odmr, small, large};
+}
+
+struct Problem {
+  std::vector<float> data, initial;
+  std::size_t fits = 0;
+};
+
+// `fits` fits made of `variants` distinct ones repeated (generating 10^7 in double would cost
+// more than the fit).
+Problem make_problem(const Job& job, std::size_t fits) {
+  const std::size_t variants = std::min<std::size_t>(fits, 4096);
+  const auto np = static_cast<std::uint32_t>(job.truth.size());
+  const std::uint32_t dims = reference::model_dimensions(job.settings.model);
+  const auto side = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(job.points))));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<float> data, initial;
+  reference::ParameterArray<double> p{}, d{};
+  for (std::size_t n = 0; n < variants; ++n) {
+    for (std::uint32_t j = 0; j < np; ++j) p[j] = job.truth[j] * (1.0 + 0.02 * uniform(rng));
+    for (std::size_t k = 0; k < job.points; ++k) {
+      const double x = job.x.empty() ? static_cast<double>(dims == 1 ? k : k % side) : job.x[k];
+      const double y = dims == 2 ? static_cast<double>(k / side) : 0.0;
+      const double f = reference::evaluate_model(job.settings.model, np, p, x, y, d);
+      data.push_back(static_cast<float>(f + 0.01 * std::fabs(f) * normal(rng)));
+    }
+    for (std::uint32_t j = 0; j < np; ++j) initial.push_back(static_cast<float>(p[j] * (1.0 + 0.05 * uniform(rng))));
+  }
+  Problem pr;
+  pr.fits = fits;
+  pr.data.resize(fits * job.points);
+  pr.initial.resize(fits * np);
+  for (std::size_t n = 0; n < fits; ++n) {
+    std::copy_n(data.begin() + static_cast<std::ptrdiff_t>((n % variants) * job.points), job.points,
+                pr.data.begin() + static_cast<std::ptrdiff_t>(n * job.points));
+    std::copy_n(initial.begin() + static_cast<std::ptrdiff_t>((n % variants) * np), np,
+                pr.initial.begin() + static_cast<std::ptrdiff_t>(n * np));
+  }
+  return pr;
+}
+
+void report(benchmark::State& state, const reference::FitResult<float>& r, std::size_t fits, double seconds,
+            std::uint64_t reps) {
+  std::size_t converged = 0, iterations = 0;
+  for (std::size_t n = 0; n < r.states.size(); ++n) {
+    converged += r.states[n] == reference::FitState::converged ? 1 : 0;
+    iterations += r.iterations[n];
+  }
+  state.counters["fits"] = static_cast<double>(fits);
+  state.counters["fits_per_s"] = static_cast<double>(fits * reps) / seconds;
+  state.counters["converged_fraction"] = static_cast<double>(converged) / static_cast<double>(r.states.size());
+  state.counters["mean_iterations"] = static_cast<double>(iterations) / static_cast<double>(r.states.size());
+}
+
+void gpu_end_to_end(benchmark::State& state, const Harness& harness, const Job& job) {
+  const std::size_t fits = harness.cpu_device() ? job.llvmpipe_fits : job.gpu_fits;
+  const Problem pr = make_problem(job, fits);
+  algorithms::Fitter fitter(harness.context, job.settings);
+  const std::span<const float> x = job.x;
+  reference::FitResult<float> r = fitter.run({fits, job.points, pr.data, {}, x, pr.initial});  // warm-up: pipelines
+  double seconds = 0;
+  std::uint64_t reps = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    r = fitter.run({fits, job.points, pr.data, {}, x, pr.initial});
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.SetIterationTime(elapsed);
+    seconds += elapsed;
+    ++reps;
+  }
+  report(state, r, fits, seconds, reps);
+}
+
+void cpu_reference(benchmark::State& state, const Job& job) {
+  const std::size_t fits = job.llvmpipe_fits;
+  const Problem pr = make_problem(job, fits);
+  const std::span<const float> x = job.x;
+  reference::FitResult<float> r;
+  double seconds = 0;
+  std::uint64_t reps = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    r = reference::fit<float>({fits, job.points, pr.data, {}, x, pr.initial}, job.settings);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++reps;
+  }
+  report(state, r, fits, seconds, reps);
+}
+
+}  // namespace
+
+void register_benchmarks(const Harness& harness) {
+  const auto& h = harness;
+  static const auto all = jobs();
+  for (const auto& job : all)
+    add("gpu_end_to_end/" + job.name + "/wall", true, [&h, &job](benchmark::State& s) { gpu_end_to_end(s, h, job); });
+  for (const auto& job : all)
+    add("cpu_reference/" + job.name + "/wall", false, [&job](benchmark::State& s) { cpu_reference(s, job); });
+}
+
+}  // namespace vulkanite::bench
