@@ -30,25 +30,40 @@ struct Background {
 };
 
 // `cfs`, `css`: the centre in ASIC coordinates; `asic_fs`, `asic_ss`: the ASIC's first pixel.
+// Pixels of the background square loaded per batch: one row of it at a time (4R wide), all
+// loads first, so that a row costs one memory round trip rather than 4R; the sums then run in
+// OM's order from registers.
+const int kBackgroundBatch = 16;
+
 Background local_background(int cfs, int css, int asic_fs, int asic_ss, int centre_index) {
   const int r2 = 2 * local_bg_radius;
   float sum = 0.0, sum_of_squares = 0.0, max_value = 0.0;
   uint n = 0u;
   for (int dss = -r2; dss < r2; ++dss) {
-    for (int dfs = -r2; dfs < r2; ++dfs) {
-      const int fs = cfs + dfs, ss = css + dss;
-      if (fs < 0 || fs >= int(asic_nx) || ss < 0 || ss >= int(asic_ny) || dfs * dfs + dss * dss > r2 * r2) continue;
-      const uint j = uint(asic_fs + fs) + uint(asic_ss + ss) * width;
-      const uint word = pixel_ring[j];
-      const float v = raw_value(j);
-      // Pixels below threshold are never taken by a region: OM's "free" test is implied.
-      if ((word & kMasked) == 0u && v < ring_threshold(word & kRingBits)) {
+    for (int dfs0 = -r2; dfs0 < r2; dfs0 += kBackgroundBatch) {
+      float values[kBackgroundBatch];
+      bool use[kBackgroundBatch];
+      for (int b = 0; b < kBackgroundBatch; ++b) {
+        const int dfs = dfs0 + b, fs = cfs + dfs, ss = css + dss;
+        use[b] = dfs < r2 && fs >= 0 && fs < int(asic_nx) && ss >= 0 && ss < int(asic_ny) && dfs * dfs + dss * dss <= r2 * r2;
+        values[b] = 0.0;
+        if (use[b]) {
+          const uint j = uint(asic_fs + fs) + uint(asic_ss + ss) * width;
+          const uint word = pixel_ring[j];
+          values[b] = raw_value(j);
+          // Pixels below threshold are never taken by a region: OM's "free" test is implied.
+          use[b] = (word & kMasked) == 0u && values[b] < ring_threshold(word & kRingBits);
+        }
+      }
+      for (int b = 0; b < kBackgroundBatch; ++b) {
+        if (!use[b]) continue;
+        const float v = values[b];
         n += 1u;
         precise float square = v * v;
         precise float a = sum + v;
-        precise float b = sum_of_squares + square;
+        precise float c = sum_of_squares + square;
         sum = a;
-        sum_of_squares = b;
+        sum_of_squares = c;
         if (v > max_value) max_value = v;
       }
     }
@@ -83,16 +98,29 @@ void grow(uint root) {
   for (uint p = 0u; p == 0u || p < count; ++p) {
     const uint centre = trail[base + p];
     const int cfs = int(centre % width), css = int(centre / width);
+    // All nine neighbours' labels first, then the values of the joinable ones: two memory round
+    // trips per visit. Within one visit the nine are distinct pixels, so a join does not change
+    // the labels read for the others.
+    uint labels[9];
+    float values[9];
+    uint indices[9];
     for (uint k = 0u; k < 9u; ++k) {
       const int fs = cfs + kNeighbours[k].x, ss = css + kNeighbours[k].y;
-      if (fs < asic_fs || fs >= asic_fs + int(asic_nx) || ss < asic_ss || ss >= asic_ss + int(asic_ny)) continue;
-      const uint j = uint(fs) + uint(ss) * width;
-      const uint l = label[j];
-      if (l == kNone || (l & kTaken) != 0u) continue;
-      label[j] = l | kTaken;
-      precise float value = raw_value(j) - ring_offset(pixel_ring[j] & kRingBits);
-      precise float weighted_fs = value * float(fs);
-      precise float weighted_ss = value * float(ss);
+      const bool inside = fs >= asic_fs && fs < asic_fs + int(asic_nx) && ss >= asic_ss && ss < asic_ss + int(asic_ny);
+      indices[k] = inside ? uint(fs) + uint(ss) * width : 0u;
+      labels[k] = inside ? label[indices[k]] : kNone;
+    }
+    for (uint k = 0u; k < 9u; ++k) {
+      const bool free = labels[k] != kNone && (labels[k] & kTaken) == 0u;
+      values[k] = free ? raw_value(indices[k]) - ring_offset(pixel_ring[indices[k]] & kRingBits) : 0.0;
+    }
+    for (uint k = 0u; k < 9u; ++k) {
+      if (labels[k] == kNone || (labels[k] & kTaken) != 0u) continue;
+      const uint j = indices[k];
+      label[j] = labels[k] | kTaken;
+      precise float value = values[k];
+      precise float weighted_fs = value * float(j % width);
+      precise float weighted_ss = value * float(j / width);
       precise float a = sum_i + value;
       precise float b = sum_fs + weighted_fs;
       precise float c = sum_ss + weighted_ss;
@@ -119,21 +147,26 @@ void grow(uint root) {
 
     // Re-integration in growth order with the local background; the centre weighs raw values.
     float total = 0.0, total_raw = 0.0, max_value = 0.0, com_fs = 0.0, com_ss = 0.0;
-    for (uint k = 0u; k < count; ++k) {
-      const uint j = trail[base + k];
-      const float raw = raw_value(j);
-      precise float value = raw - bg.offset;
-      precise float weighted_fs = raw * float(j % width);
-      precise float weighted_ss = raw * float(j / width);
-      precise float a = total + value;
-      precise float b = total_raw + raw;
-      precise float c = com_fs + weighted_fs;
-      precise float d = com_ss + weighted_ss;
-      total = a;
-      total_raw = b;
-      com_fs = c;
-      com_ss = d;
-      if (value > max_value) max_value = value;
+    for (uint k0 = 0u; k0 < count; k0 += 8u) {
+      uint pixel[8];
+      float raw[8];
+      for (uint b = 0u; b < 8u; ++b) pixel[b] = k0 + b < count ? trail[base + k0 + b] : 0u;
+      for (uint b = 0u; b < 8u; ++b) raw[b] = k0 + b < count ? raw_value(pixel[b]) : 0.0;
+      for (uint b = 0u; b < 8u && k0 + b < count; ++b) {
+        const uint j = pixel[b];
+        precise float value = raw[b] - bg.offset;
+        precise float weighted_fs = raw[b] * float(j % width);
+        precise float weighted_ss = raw[b] * float(j / width);
+        precise float a = total + value;
+        precise float c = total_raw + raw[b];
+        precise float d = com_fs + weighted_fs;
+        precise float e = com_ss + weighted_ss;
+        total = a;
+        total_raw = c;
+        com_fs = d;
+        com_ss = e;
+        if (value > max_value) max_value = value;
+      }
     }
     if (abs(total_raw) >= tiny()) {
       const float peak_fs = cr_div(com_fs, abs(total_raw));

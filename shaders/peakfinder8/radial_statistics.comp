@@ -21,6 +21,7 @@ layout(constant_id = 1) const uint kPixelType = 0;
 
 const uint kPasses = 5u;                    // reference::kPeakfinder8Iterations
 const float kExactBound = 16777216.0;       // 2^24
+const uint kSequentialBatch = 16u;
 const uint kFloatMaxBits = 0x7f7fffffu;
 const uint kFloatMinBits = 0x00800000u;  // OM's FLT_MIN: the smallest normal, not -FLT_MAX
 
@@ -71,15 +72,21 @@ void main() {
           pass_sum_of_squares = s.z;
         } else {
           // OM's order: the ring's pixels one after the other (frame order, or the sample's).
+          // Loads a batch ahead of the adds: one memory round trip per batch, not per pixel.
           float sum = 0.0, sum_of_squares = 0.0;
-          for (uint k = begin; k < end; ++k) {
-            const float v = raw_value(ring_pixel[k]);
-            if (v < upper && v > lower) {
-              precise float square = v * v;
-              precise float a = sum + v;
-              precise float b = sum_of_squares + square;
-              sum = a;
-              sum_of_squares = b;
+          for (uint k0 = begin; k0 < end; k0 += kSequentialBatch) {
+            float values[kSequentialBatch];
+            for (uint b = 0u; b < kSequentialBatch; ++b)
+              values[b] = k0 + b < end ? raw_value(ring_pixel[k0 + b]) : 0.0;
+            for (uint b = 0u; b < kSequentialBatch && k0 + b < end; ++b) {
+              const float v = values[b];
+              if (v < upper && v > lower) {
+                precise float square = v * v;
+                precise float a = sum + v;
+                precise float c = sum_of_squares + square;
+                sum = a;
+                sum_of_squares = c;
+              }
             }
           }
           pass_sum = sum;
