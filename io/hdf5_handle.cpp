@@ -83,9 +83,12 @@ std::optional<std::string> read_string_attribute(hid_t file, const std::string& 
   }
   const std::size_t size = H5Tget_size(type.get());
   if (size == 0 || size > 4096) return std::nullopt;
-  std::string result(size, '\0');
+  // One byte more than the file's size: the memory type is null-terminated, and HDF5 drops the
+  // last character of a null-padded string of exactly `size` characters to make room for the
+  // terminator otherwise ("angstrom" read as "angstro").
+  std::string result(size + 1, '\0');
   const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(memory.get(), size);
+  H5Tset_size(memory.get(), size + 1);
   if (H5Aread(attribute.get(), memory.get(), result.data()) < 0) return std::nullopt;
   result.resize(result.find('\0') == std::string::npos ? size : result.find('\0'));
   while (!result.empty() && result.back() == ' ') result.pop_back();  // H5T_STR_SPACEPAD

@@ -54,14 +54,17 @@ void write_dataset(hid_t file, const char* path, hid_t file_type, hid_t memory_t
   ASSERT_GE(H5Dwrite(set, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0) << path;
 }
 
-void write_number(hid_t file, const char* path, double value, const char* units = nullptr) {
+// `null_padded`: the units as h5py and detector firmware often write them, exactly as long as the
+// text with no terminator (H5T_STR_NULLPAD), rather than null-terminated.
+void write_number(hid_t file, const char* path, double value, const char* units = nullptr, bool null_padded = false) {
   const Id space{H5Screate(H5S_SCALAR), H5Sclose};
   const Id lcpl = intermediate_groups();
   const Id set{H5Dcreate2(file, path, H5T_IEEE_F64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Dclose};
   H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
   if (!units) return;
   const Id type{H5Tcopy(H5T_C_S1), H5Tclose};
-  H5Tset_size(type, std::string(units).size() + 1);
+  H5Tset_size(type, std::string(units).size() + (null_padded ? 0 : 1));
+  if (null_padded) H5Tset_strpad(type, H5T_STR_NULLPAD);
   const Id attribute{H5Acreate2(set, "units", type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
   H5Awrite(attribute, type, units);
 }
@@ -102,8 +105,8 @@ TEST(Hdf5Reader, NxmxStackReadsEachFrameExactlyWithSiMetadata) {
   {
     const Id file = create_file(path);
     write_dataset(file, "/entry/data/data", H5T_STD_U16LE, H5T_NATIVE_UINT16, {5, 64, 48}, stack_values(0, 5, 64, 48));
-    write_number(file, "/entry/instrument/beam/incident_wavelength", 0.9762, "angstrom");
-    write_number(file, "/entry/instrument/detector/detector_distance", 150.5, "mm");
+    write_number(file, "/entry/instrument/beam/incident_wavelength", 0.9762, "angstrom", true);
+    write_number(file, "/entry/instrument/detector/detector_distance", 150.5, "mm", true);
     write_number(file, "/entry/instrument/detector/beam_center_x", 24.25, "pixel");
     write_number(file, "/entry/instrument/detector/beam_center_y", 31.5);
     write_number(file, "/entry/instrument/detector/x_pixel_size", 75e-6, "m");
