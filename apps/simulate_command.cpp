@@ -25,24 +25,6 @@ std::string number(double v) {
   return std::string(buffer, end);
 }
 
-// "ROWSxCOLUMNS" (a plain detector) or a built-in detector's name.
-void set_detector(const std::string& text, synthetic::SerialFrameParams& params) {
-  const auto x = text.find_first_of("xX");
-  if (x != std::string::npos && x > 0 && text.find_first_not_of("0123456789") == x &&
-      text.find_first_not_of("0123456789", x + 1) == std::string::npos && x + 1 < text.size()) {
-    params.detector.clear();
-    params.rows = std::stoul(text.substr(0, x));
-    params.columns = std::stoul(text.substr(x + 1));
-    if (params.rows < 3 || params.columns < 3)
-      throw std::invalid_argument("--detector: " + text + ": at least 3 x 3 pixels");
-    return;
-  }
-  try {
-    params.detector = io::detector_by_name(text).name;
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string("--detector: ") + e.what() + " or ROWSxCOLUMNS");
-  }
-}
 
 // FILE.h5 -> FILE + suffix.
 fs::path beside(const fs::path& output, const std::string& suffix) {
@@ -72,6 +54,25 @@ synthetic::SerialFrame draw_frame(const synthetic::SerialFrameParams& params,
 
 }  // namespace
 
+// "ROWSxCOLUMNS" (a plain detector) or a built-in detector's name.
+void set_synthetic_detector(const std::string& text, synthetic::SerialFrameParams& params) {
+  const auto x = text.find_first_of("xX");
+  if (x != std::string::npos && x > 0 && text.find_first_not_of("0123456789") == x &&
+      text.find_first_not_of("0123456789", x + 1) == std::string::npos && x + 1 < text.size()) {
+    params.detector.clear();
+    params.rows = std::stoul(text.substr(0, x));
+    params.columns = std::stoul(text.substr(x + 1));
+    if (params.rows < 3 || params.columns < 3)
+      throw std::invalid_argument("--detector: " + text + ": at least 3 x 3 pixels");
+    return;
+  }
+  try {
+    params.detector = io::detector_by_name(text).name;
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--detector: ") + e.what() + " or ROWSxCOLUMNS");
+  }
+}
+
 CLI::App* add_simulate_command(CLI::App& app, SimulateOptions& o) {
   auto* cmd =
       app.add_subcommand("simulate", "Synthetic serial-crystallography frames with Bragg spots at known positions");
@@ -99,7 +100,7 @@ int simulate_command(const SimulateOptions& o) {
   if (output.extension() != ".h5" && output.extension() != ".hdf5")
     throw std::invalid_argument("--out: '" + o.output + "' must end in .h5 or .hdf5");
   synthetic::SerialFrameParams params;
-  set_detector(o.detector, params);
+  set_synthetic_detector(o.detector, params);
   params.spots.count = o.spots;
   params.seed = o.seed;
   params.poisson_noise = !o.no_noise;

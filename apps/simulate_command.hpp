@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "synthetic/serial_frames.hpp"
+
 namespace CLI {
 class App;
 }
@@ -26,5 +28,9 @@ CLI::App* add_simulate_command(CLI::App& app, SimulateOptions& options);
 
 // Returns the exit status; throws std::exception with a one-line message (main prints it).
 int simulate_command(const SimulateOptions& options);
+
+// --detector: "ROWSxCOLUMNS" (a plain detector) or a built-in detector's name; throws
+// std::invalid_argument naming the problem (also used by find-peaks --synthetic).
+void set_synthetic_detector(const std::string& text, synthetic::SerialFrameParams& params);
 
 }  // namespace vulkanite::apps

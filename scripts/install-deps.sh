@@ -11,7 +11,7 @@ packages=(
   # llvmpipe (a Vulkan device on the CPU) and the Khronos validation layer for the tests
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   # detector formats: CBF, TIFF, HDF5 with the filter plugins (Eiger bitshuffle/LZ4)
-  libcbf-dev libtiff-dev libhdf5-dev hdf5-filter-plugin
+  libcbf-dev libtiff-dev libhdf5-dev hdf5-filter-plugin zlib1g-dev
   # Eiger bitshuffle: Debian 12 ships its HDF5 plugin here, not in hdf5-filter-plugin
   bitshuffle
 )
