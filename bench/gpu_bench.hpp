@@ -23,6 +23,7 @@ struct Options {
   std::vector<std::uint64_t> sizes_mib;  // --sizes-mib=64,256: copy and transfer sizes
   std::vector<std::uint32_t> copy_groups;  // --copy-groups=0,1056: Copier workgroup counts (0 = cover once)
   std::optional<std::uint32_t> reps;  // --reps=: reps recorded into one submission
+  std::optional<double> warmup_s;     // --warmup-s=: seconds of GPU work before the first benchmark
 };
 
 struct Harness {
