@@ -4,10 +4,12 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <shaders/peakfinder8_pyfai_excess.spv.hpp>
 #include <shaders/peakfinder8_pyfai_pick.spv.hpp>
@@ -17,6 +19,7 @@
 #include "algorithms/frame_words.hpp"
 #include "algorithms/integrate.hpp"
 #include "runtime/buffer.hpp"
+#include "runtime/in_flight.hpp"
 #include "runtime/kernel.hpp"
 #include "runtime/parallel_copy.hpp"
 #include "runtime/transfer.hpp"
@@ -106,6 +109,24 @@ std::vector<reference::Peakfinder8PyfaiPeak> decode_peakfinder8_pyfai(std::span<
   return peaks;
 }
 
+namespace {
+
+// One frame in flight: its staging and device copies, the count and first peaks read back.
+struct PyfaiSlot {
+  PyfaiSlot(runtime::Context& c, std::size_t pixels, std::size_t peaks_read_back)
+      : staging(c, std::max<std::size_t>(4, pixels * sizeof(float)), runtime::MemoryKind::host),
+        frame(c, std::max<std::size_t>(4, pixels * sizeof(float))),
+        readback(c, (1 + Peakfinder8Pyfai::kPeakWords * std::min(pixels, peaks_read_back)) * sizeof(std::uint32_t),
+                 runtime::MemoryKind::host),
+        sequence(c) {}
+  runtime::Buffer staging, frame, readback;
+  runtime::Sequence sequence;
+  io::PixelType type = io::PixelType::float32;
+  std::size_t index = 0;
+};
+
+}  // namespace
+
 struct Peakfinder8Pyfai::State {
   runtime::Context* context;
   std::size_t rows, columns, pixels, chunks;
@@ -116,15 +137,15 @@ struct Peakfinder8Pyfai::State {
   runtime::Array<float> normalization, dark, variance, radius, bin_centers;
   runtime::Array<float> sigma_clip, excess;
   runtime::Array<std::uint32_t> flags, counts, offsets, total, peaks;
-  runtime::Buffer staging, frame, readback;
-  runtime::Sequence sequence;
   runtime::Kernel pick, scan, write;
   std::array<std::optional<runtime::Kernel>, 5> excess_kernels;  // by pixel type
   runtime::Profile profile;
   runtime::CopyPool copier;
+  std::vector<std::unique_ptr<PyfaiSlot>> slots;
+  std::size_t peaks_read_back;
 
   State(runtime::Context& c, const IntegrationMatrix& m, const reference::PixelCorrections& pc,
-        std::array<std::size_t, 2> shape, std::span<const float> r)
+        std::array<std::size_t, 2> shape, std::span<const float> r, std::size_t read_back)
       : context(&c),
         rows(shape[0]),
         columns(shape[1]),
@@ -146,13 +167,10 @@ struct Peakfinder8Pyfai::State {
         offsets(c, chunks),
         total(c, 1),
         peaks(c, kPeakWords * m.pixels),
-        staging(c, std::max<std::size_t>(4, m.pixels * sizeof(float)), runtime::MemoryKind::host),
-        frame(c, std::max<std::size_t>(4, m.pixels * sizeof(float))),
-        readback(c, sizeof(std::uint32_t), runtime::MemoryKind::host),
-        sequence(c),
         pick(c, {"peakfinder8_pyfai_pick", shaders::peakfinder8_pyfai_pick, 3, sizeof(PeakPush), kChunk, {}}),
         scan(c, {"peakfinder8_pyfai_scan", shaders::peakfinder8_pyfai_scan, 3, sizeof(PeakPush), 256, {}}),
-        write(c, {"peakfinder8_pyfai_write", shaders::peakfinder8_pyfai_write, 4, sizeof(PeakPush), kChunk, {}}) {}
+        write(c, {"peakfinder8_pyfai_write", shaders::peakfinder8_pyfai_write, 4, sizeof(PeakPush), kChunk, {}}),
+        peaks_read_back(std::max<std::size_t>(1, read_back)) {}
 
   const runtime::Kernel& excess_kernel(std::uint32_t type) {
     auto& k = excess_kernels.at(type);
@@ -203,33 +221,64 @@ struct Peakfinder8Pyfai::State {
     seq.dispatch(write, {excess, flags, offsets, peaks}, push, {groups(chunks, 1)});
   }
 
-  std::vector<reference::Peakfinder8PyfaiPeak> run(const io::Frame& f, const reference::Peakfinder8PyfaiParams& params) {
+  void check_frame(const io::Frame& f) const {
     if (f.pixel_count() != pixels || (f.shape.size() == 2 && (f.shape[0] != rows || f.shape[1] != columns)))
       throw std::invalid_argument(f.source + ": a frame of " + std::to_string(f.pixel_count()) +
                                   " pixels, but the peak finder was set up for " + std::to_string(rows) + " x " +
                                   std::to_string(columns));
+  }
+
+  // Upload, kernels and the read-back of the count and the first peaks, submitted. The device
+  // scratch (sigma clipping, excess, peaks) is shared by the slots: the queue runs one frame's
+  // kernels after the other's, each behind a full barrier.
+  void submit(PyfaiSlot& slot, const io::Frame& f, const reference::Peakfinder8PyfaiParams& params) {
+    check_frame(f);
+    const StagedFrame staged = stage_frame(f, slot.staging.mapped(), copier);
+    slot.type = staged.type;
+    auto& seq = slot.sequence;
+    seq.copy(slot.staging, slot.frame, staged.bytes);
+    seq.barrier();
+    record(seq, slot.frame, staged.type, params);
+    seq.barrier();
+    seq.copy(total, slot.readback, sizeof(std::uint32_t));
+    seq.copy(peaks, slot.readback, slot.readback.bytes() - sizeof(std::uint32_t), 0, sizeof(std::uint32_t));
+    seq.barrier();  // the copies' writes visible to the host
+    seq.submit();
+  }
+
+  std::vector<reference::Peakfinder8PyfaiPeak> collect(PyfaiSlot& slot, const reference::Peakfinder8PyfaiParams& params) {
+    slot.sequence.wait();
+    profile.merge(slot.sequence.profile());
+    slot.sequence.profile().clear();
+    const auto* words = reinterpret_cast<const std::uint32_t*>(slot.readback.mapped().data());
+    const std::size_t count = words[0];
+    const std::size_t held = (slot.readback.bytes() / sizeof(std::uint32_t) - 1) / kPeakWords;
+    if (count <= held) return decode_peakfinder8_pyfai({words + 1, count * kPeakWords}, count);
+    // More peaks than the read-back holds. The device's list may already be a later frame's, so
+    // the frame (still in the slot's device buffer) runs again, alone, and the whole list comes
+    // back; frames after it are submitted only once this returns.
+    record(slot.sequence, slot.frame, slot.type, params);
+    slot.sequence.run();
+    slot.sequence.profile().clear();
+    std::vector<std::uint32_t> all(count * kPeakWords);
+    transfer.download(peaks.buffer(), 0, std::as_writable_bytes(std::span(all)));
+    return decode_peakfinder8_pyfai(all, count);
+  }
+
+  void stream(const std::function<const io::Frame*()>& next, const reference::Peakfinder8PyfaiParams& params,
+              const std::function<void(std::size_t, std::vector<reference::Peakfinder8PyfaiPeak>&&)>& on_result,
+              std::size_t in_flight) {
     validate(params);
-    const StagedFrame staged = stage_frame(f, staging.mapped(), copier);
-    sequence.copy(staging, frame, staged.bytes);
-    sequence.barrier();
-    record(sequence, frame, staged.type, params);
-    sequence.barrier();
-    sequence.copy(total, readback, sizeof(std::uint32_t));
-    sequence.barrier();  // the copy's writes visible to the host
-    sequence.run();
-    profile.merge(sequence.profile());
-    sequence.profile().clear();
-    std::uint32_t count = 0;
-    std::memcpy(&count, readback.mapped().data(), sizeof(count));
-    std::vector<std::uint32_t> words(count * kPeakWords);
-    if (count > 0) transfer.download(peaks.buffer(), 0, std::as_writable_bytes(std::span(words)));
-    return decode_peakfinder8_pyfai(words, count);
+    while (slots.size() < in_flight) slots.push_back(std::make_unique<PyfaiSlot>(*context, pixels, peaks_read_back));
+    runtime::stream_in_flight(
+        slots, next, [&](PyfaiSlot& slot, const io::Frame& f) { submit(slot, f, params); },
+        [&](PyfaiSlot& slot) { return collect(slot, params); }, on_result);
   }
 };
 
 Peakfinder8Pyfai::Peakfinder8Pyfai(runtime::Context& context, const IntegrationMatrix& matrix,
                                    const reference::PixelCorrections& corrections, std::array<std::size_t, 2> shape,
-                                   std::span<const float> radius) {
+                                   std::span<const float> radius, std::size_t peaks_read_back) {
   if (shape[0] * shape[1] != matrix.pixels)
     throw std::invalid_argument("peakfinder8 (pyFAI): a frame of " + std::to_string(shape[0]) + " x " +
                                 std::to_string(shape[1]) + " pixels, but the matrix has " +
@@ -240,7 +289,7 @@ Peakfinder8Pyfai::Peakfinder8Pyfai(runtime::Context& context, const IntegrationM
   // Flat indices and float row/column numbers stay exact (2^24), and rows x columns fits a uint.
   if (shape[0] >= (std::size_t{1} << 24) || shape[1] >= (std::size_t{1} << 24) || matrix.pixels >= (std::size_t{1} << 31))
     throw std::invalid_argument("peakfinder8 (pyFAI): the frame is too large (2^24 rows or columns, 2^31 pixels)");
-  state_ = std::make_unique<State>(context, matrix, corrections, shape, radius);
+  state_ = std::make_unique<State>(context, matrix, corrections, shape, radius, peaks_read_back);
 }
 
 Peakfinder8Pyfai::~Peakfinder8Pyfai() = default;
@@ -249,7 +298,19 @@ Peakfinder8Pyfai& Peakfinder8Pyfai::operator=(Peakfinder8Pyfai&&) noexcept = def
 
 std::vector<reference::Peakfinder8PyfaiPeak> Peakfinder8Pyfai::run(const io::Frame& frame,
                                                                    const reference::Peakfinder8PyfaiParams& params) {
-  return state_->run(frame, params);
+  std::vector<reference::Peakfinder8PyfaiPeak> found;
+  bool first = true;
+  state_->stream([&]() -> const io::Frame* { return std::exchange(first, false) ? &frame : nullptr; }, params,
+                 [&](std::size_t, std::vector<reference::Peakfinder8PyfaiPeak>&& peaks) { found = std::move(peaks); }, 1);
+  return found;
+}
+
+void Peakfinder8Pyfai::stream(
+    const std::function<const io::Frame*()>& next, const reference::Peakfinder8PyfaiParams& params,
+    const std::function<void(std::size_t, std::vector<reference::Peakfinder8PyfaiPeak>&&)>& on_result,
+    std::size_t frames_in_flight) {
+  if (frames_in_flight == 0) throw std::invalid_argument("frames in flight must be at least 1");
+  state_->stream(next, params, on_result, frames_in_flight);
 }
 
 void Peakfinder8Pyfai::record(runtime::Sequence& sequence, const runtime::Buffer& frame, io::PixelType type,

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -34,9 +35,11 @@ class Peakfinder8Pyfai {
   // `matrix`: a 1D radial matrix (no azimuthal bins, at least 2 bins, with its radial_centers)
   // over a frame of shape {rows, columns}; `radius`: one value per pixel in the matrix's unit
   // (peakfinder8_pyfai_radius). Throws std::invalid_argument when sizes disagree.
+  // `peaks_read_back`: peaks copied back with every streamed frame; a frame with more runs again
+  // alone for the whole list (rare: far more than any plausible count per frame).
   Peakfinder8Pyfai(runtime::Context& context, const IntegrationMatrix& matrix,
                    const reference::PixelCorrections& corrections, std::array<std::size_t, 2> shape,
-                   std::span<const float> radius);
+                   std::span<const float> radius, std::size_t peaks_read_back = 16384);
   ~Peakfinder8Pyfai();
   Peakfinder8Pyfai(Peakfinder8Pyfai&&) noexcept;
   Peakfinder8Pyfai& operator=(Peakfinder8Pyfai&&) noexcept;
@@ -44,6 +47,12 @@ class Peakfinder8Pyfai {
   // One frame, uploaded, processed and read back; peaks in pixel-index order.
   std::vector<reference::Peakfinder8PyfaiPeak> run(const io::Frame& frame,
                                                    const reference::Peakfinder8PyfaiParams& params);
+
+  // Frames from `next` (nullptr ends; a frame need only stay valid until the next call) with
+  // `frames_in_flight` on the GPU at once; `on_result(index, peaks)` in frame order.
+  void stream(const std::function<const io::Frame*()>& next, const reference::Peakfinder8PyfaiParams& params,
+              const std::function<void(std::size_t, std::vector<reference::Peakfinder8PyfaiPeak>&&)>& on_result,
+              std::size_t frames_in_flight = 3);
 
   // For frames already on the GPU (benchmarks, pipelines): records the sigma clipping and the
   // peak finder for `frame` (pixel words of `type`: int16, uint16, int32, uint32 or float32),

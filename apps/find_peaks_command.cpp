@@ -310,14 +310,14 @@ int find_peaks_command(const FindPeaksOptions& o, const std::string& device_choi
     const auto corrections = algorithms::make_pixel_corrections(pixels, geometry.bad, {.solid_angle = o.solid_angle});
     const auto radius = algorithms::peakfinder8_pyfai_radius(pixels, geometry.bad, s.unit);
     algorithms::Peakfinder8Pyfai finder(context, matrix, corrections, geometry.shape, radius);
-    for (std::size_t index = 0;; ++index) {
-      const io::Frame* f = next();
-      if (!f) break;
-      const auto found = finder.run(*f, s.pyfai);
-      FramePeaks peaks;
-      peaks.pyfai = &found;
-      on_peaks(index, peaks);
-    }
+    finder.stream(
+        next, s.pyfai,
+        [&](std::size_t index, std::vector<reference::Peakfinder8PyfaiPeak>&& found) {
+          FramePeaks peaks;
+          peaks.pyfai = &found;
+          on_peaks(index, peaks);
+        },
+        o.frames_in_flight);
   }
   if (cxi) cxi->close();
   if (hits) hits->close();

@@ -199,6 +199,28 @@ TEST_F(Peakfinder8PyfaiTest, RadialRangeAndRecordedResultsMatchReference) {
   EXPECT_EQ(finder.profile().of("peakfinder8_pyfai_write").count, 2u);
 }
 
+TEST_F(Peakfinder8PyfaiTest, StreamWithSeveralInFlightGivesEachFramesPeaksInOrder) {
+  std::mt19937 rng(5);
+  const Detector s = make_detector(61, 83, false, false, rng);
+  std::vector<io::Frame> frames;
+  for (int k = 0; k < 5; ++k) frames.push_back(synthetic_frame<std::int32_t>(s, rng));
+  const Peakfinder8PyfaiParams p{.sigma_clip = {.integration = {.error_model = ErrorModel::azimuthal}, .cycles = 3}};
+  // A read-back of 3 peaks: most frames have more, and are run again alone for the whole list.
+  for (const std::size_t read_back : {std::size_t{16384}, std::size_t{3}}) {
+    algorithms::Peakfinder8Pyfai finder(context(), s.matrix, s.corrections, {s.rows, s.columns}, s.radius, read_back);
+    std::size_t next = 0, received = 0;
+    finder.stream([&]() -> const io::Frame* { return next < frames.size() ? &frames[next++] : nullptr; }, p,
+                  [&](std::size_t index, std::vector<Peakfinder8PyfaiPeak>&& peaks) {
+                    EXPECT_EQ(index, received++);
+                    EXPECT_EQ(first_difference(peaks, reference_peaks(s, frames[index], finder.bin_centers(), p)), "")
+                        << "frame " << index << ", read-back " << read_back;
+                    EXPECT_GT(peaks.size(), 3u);
+                  },
+                  3);
+    EXPECT_EQ(received, frames.size());
+  }
+}
+
 // ---- Hand-made frames ---------------------------------------------------------------------
 // A 2-bin matrix whose first bin holds every unmasked pixel, every radius on the first bin
 // centre: the interpolation then reads bin 0 alone, exactly. With a background of 100 counts,
