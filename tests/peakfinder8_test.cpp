@@ -8,6 +8,7 @@
 
 #include "support/gpu_test.hpp"
 #include "support/peakfinder8_frames.hpp"
+#include "support/peakfinder8_compare.hpp"
 #include "support/peakfinder8_om.hpp"
 
 #include <gmock/gmock.h>
@@ -25,6 +26,7 @@ namespace {
 using reference::Peakfinder8Layout;
 using reference::Peakfinder8Params;
 using ::testing::HasSubstr;
+using tests::first_difference;
 
 class Peakfinder8Gpu : public tests::GpuTest {};
 
@@ -34,38 +36,6 @@ io::Frame make_frame(const Peakfinder8Layout& layout, const std::vector<T>& valu
                                    io::pixel_type_of<T>(), "test frame");
   std::memcpy(frame.data.data(), values.data(), values.size() * sizeof(T));
   return frame;
-}
-
-// "" when equal bit for bit, else the first difference.
-std::string first_difference(const reference::Peakfinder8Result& gpu, const reference::Peakfinder8Result& cpu) {
-  std::ostringstream out;
-  if (gpu.found != cpu.found) out << "found " << gpu.found << " vs " << cpu.found;
-  if (gpu.peaks.size() != cpu.peaks.size()) {
-    out << " peaks " << gpu.peaks.size() << " vs " << cpu.peaks.size();
-    return out.str();
-  }
-  for (std::size_t k = 0; k < gpu.peaks.size() && out.str().empty(); ++k) {
-    const auto& a = gpu.peaks[k];
-    const auto& b = cpu.peaks[k];
-    const float fa[] = {a.fs, a.ss, a.total_intensity, a.max_intensity, a.snr, a.background, a.sigma};
-    const float fb[] = {b.fs, b.ss, b.total_intensity, b.max_intensity, b.snr, b.background, b.sigma};
-    if (std::memcmp(fa, fb, sizeof(fa)) != 0 || a.pixel_count != b.pixel_count || a.com_index != b.com_index)
-      out << "peak " << k << ": (" << a.fs << ", " << a.ss << ") total " << a.total_intensity << " n " << a.pixel_count
-          << " vs (" << b.fs << ", " << b.ss << ") total " << b.total_intensity << " n " << b.pixel_count;
-  }
-  return out.str();
-}
-
-std::string first_difference(const reference::RadialStats& gpu, const reference::RadialStats& cpu) {
-  const auto same = [](const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-  };
-  if (!same(gpu.offset, cpu.offset)) return "offset";
-  if (!same(gpu.sigma, cpu.sigma)) return "sigma";
-  if (!same(gpu.threshold, cpu.threshold)) return "threshold";
-  if (!same(gpu.lower_threshold, cpu.lower_threshold)) return "lower threshold";
-  if (gpu.count != cpu.count) return "count";
-  return "";
 }
 
 TEST_F(Peakfinder8Gpu, RandomFramesGiveTheReferencesPeaksBitForBit) {

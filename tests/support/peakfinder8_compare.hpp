@@ -1,0 +1,45 @@
+#pragma once
+// Bit-for-bit comparison of two peakfinder8 (original flavour) results, shared by the tests that
+// hold the GPU to its reference: "" when equal, else the first difference, readable in a failure.
+#include "reference/peakfinder8.hpp"
+
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace vulkanite::tests {
+
+// Every field of every peak, floats compared as bits (memcmp: -0 differs from 0, NaN equals itself).
+inline std::string first_difference(const reference::Peakfinder8Result& gpu, const reference::Peakfinder8Result& cpu) {
+  std::ostringstream out;
+  if (gpu.found != cpu.found) out << "found " << gpu.found << " vs " << cpu.found;
+  if (gpu.peaks.size() != cpu.peaks.size()) {
+    out << " peaks " << gpu.peaks.size() << " vs " << cpu.peaks.size();
+    return out.str();
+  }
+  for (std::size_t k = 0; k < gpu.peaks.size() && out.str().empty(); ++k) {
+    const auto& a = gpu.peaks[k];
+    const auto& b = cpu.peaks[k];
+    const float fa[] = {a.fs, a.ss, a.total_intensity, a.max_intensity, a.snr, a.background, a.sigma};
+    const float fb[] = {b.fs, b.ss, b.total_intensity, b.max_intensity, b.snr, b.background, b.sigma};
+    if (std::memcmp(fa, fb, sizeof(fa)) != 0 || a.pixel_count != b.pixel_count || a.com_index != b.com_index)
+      out << "peak " << k << ": (" << a.fs << ", " << a.ss << ") total " << a.total_intensity << " n " << a.pixel_count
+          << " vs (" << b.fs << ", " << b.ss << ") total " << b.total_intensity << " n " << b.pixel_count;
+  }
+  return out.str();
+}
+
+inline std::string first_difference(const reference::RadialStats& gpu, const reference::RadialStats& cpu) {
+  const auto same = [](const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  };
+  if (!same(gpu.offset, cpu.offset)) return "offset";
+  if (!same(gpu.sigma, cpu.sigma)) return "sigma";
+  if (!same(gpu.threshold, cpu.threshold)) return "threshold";
+  if (!same(gpu.lower_threshold, cpu.lower_threshold)) return "lower threshold";
+  if (gpu.count != cpu.count) return "count";
+  return "";
+}
+
+}  // namespace vulkanite::tests
