@@ -83,6 +83,33 @@ FitShape Fitter::shape(std::size_t points) const {
   return s;
 }
 
+std::uint64_t Fitter::loop_iterations(FitShape s, std::size_t points, std::uint32_t iterations) const {
+  const std::uint64_t p = parameters_, e = (p + 1) * (p + 2) / 2, l = s.lanes_per_fit;
+  const std::uint64_t evaluation = ((points + l - 1) / l) * ((e + l - 1) / l) * (l + 1);
+  const std::uint64_t step = p * p * p / 6 + 2 * p * p + evaluation;  // lane 0's Cholesky and solve
+  return (std::uint64_t{iterations} + 2) * step + p * p;
+}
+
+// Mesa's llvmpipe stops every loop of a shader after 65535 iterations in all (its
+// LP_MAX_TGSI_LOOP_ITERATIONS, one budget per invocation shared by every loop), and every loop
+// after that runs once: the fit then ends early with wrong values and no error. A fit whose
+// reported iterations imply more loop iterations than that may have been cut, so its batch is
+// refused rather than returned, until the kernel splits long fits over several dispatches.
+void Fitter::check_device_budget(FitShape s, std::size_t points, std::span<const std::uint32_t> iterations) const {
+  constexpr std::uint64_t kLlvmpipeLoopBudget = 60000;  // 65535, less a margin for the estimate
+  if (context_->info().driver_name.find("llvmpipe") == std::string::npos) return;
+  for (const std::uint32_t done : iterations) {
+    const std::uint64_t needed = loop_iterations(s, points, done);
+    if (needed > kLlvmpipeLoopBudget)
+      throw std::invalid_argument(
+          "a fit of " + std::to_string(parameters_) + " parameters and " + std::to_string(points) + " points took " +
+          std::to_string(done) + " iterations, about " + std::to_string(needed) +
+          " loop iterations in one GPU invocation, and llvmpipe stops loops after 65535 (Mesa's "
+          "LP_MAX_TGSI_LOOP_ITERATIONS), so its results cannot be trusted: use a GPU, fewer iterations or fewer "
+          "parameters");
+  }
+}
+
 const runtime::Kernel& Fitter::kernel(FitShape s) {
   auto& slot = kernels_[{s.workgroup_size, s.lanes_per_fit}];
   if (!slot)
@@ -167,6 +194,7 @@ reference::FitResult<float> Fitter::run(const reference::FitInput<float>& input)
       result.chi_square[first + i] = std::bit_cast<float>(info_host[3 * i + 2]);
     }
   }
+  check_device_budget(s, m, result.iterations);
   return result;
 }
 

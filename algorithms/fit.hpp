@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <utility>
 
 namespace vulkanite::algorithms {
@@ -39,7 +40,8 @@ class Fitter {
   Fitter(runtime::Context& context, reference::FitSettings<float> settings, FitShape shape = {});
 
   // Checks the input (reference::check_input: the same errors as the reference), uploads it in
-  // batches that respect the device's buffer and dispatch limits, fits and downloads.
+  // batches that respect the device's buffer and dispatch limits, fits and downloads. On
+  // llvmpipe, throws when a fit ran long enough to hit its loop budget (loop_iterations).
   reference::FitResult<float> run(const reference::FitInput<float>& input);
 
   // The shape run() uses for M points.
@@ -48,8 +50,14 @@ class Fitter {
   std::uint32_t shared_bytes(FitShape shape) const;
   std::uint32_t parameters() const noexcept { return parameters_; }
 
+  // An upper estimate of the loop iterations one invocation runs for a fit of `points` points
+  // that takes `iterations` steps (lane 0's factorization and solve, the evaluation rounds).
+  std::uint64_t loop_iterations(FitShape shape, std::size_t points, std::uint32_t iterations) const;
+
  private:
   const runtime::Kernel& kernel(FitShape shape);
+  // Throws std::invalid_argument on llvmpipe for fits past its loop budget (fit.cpp says why).
+  void check_device_budget(FitShape shape, std::size_t points, std::span<const std::uint32_t> iterations) const;
 
   runtime::Context* context_;
   reference::FitSettings<float> settings_;
