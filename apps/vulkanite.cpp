@@ -1,6 +1,7 @@
 // The `vulkanite` command line. Strings are parsed here, once; the library takes typed values.
 #include "algorithms/self_check.hpp"
 #include "apps/devices_command.hpp"
+#include "apps/fit_command.hpp"
 #include "apps/find_peaks_command.hpp"
 #include "apps/info_command.hpp"
 #include "apps/integrate_command.hpp"
@@ -67,6 +68,8 @@ int main(int argc, char** argv) {
   auto* clip = apps::add_integrate_command(app, clip_options, apps::IntegrateMode::sigma_clip);
   apps::SimulateOptions simulate_options;
   auto* simulate = apps::add_simulate_command(app, simulate_options);
+  apps::FitOptions fit_options;
+  auto* fit = apps::add_fit_command(app, fit_options);
   apps::FindPeaksOptions find_peaks_options;
   auto* find_peaks = apps::add_find_peaks_command(app, find_peaks_options);
 
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
     if (*check) return run_self_check(device, count);
     if (*info) return apps::info_command(info_options);
     if (*simulate) return apps::simulate_command(simulate_options);
+    if (*fit) return apps::fit_command(fit_options, device);
     if (*find_peaks) return apps::find_peaks_command(find_peaks_options, device);
     if (*integrate || *clip) {
       auto& options = *integrate ? integrate_options : clip_options;
