@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
       return apps::integrate_command(options);
     }
     std::fprintf(stderr,
-                 "vulkanite: error: a command is required: devices, self-check, info, integrate or sigma-clip "
-                 "(see vulkanite --help)\n");
+                 "vulkanite: error: a command is required: devices, self-check, info, integrate, sigma-clip, "
+                 "find-peaks, fit or simulate (see vulkanite --help)\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vulkanite: error: %s\n", e.what());

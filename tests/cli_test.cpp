@@ -74,7 +74,12 @@ TEST(CliTest, DevicesTableNamesEveryDevice) {
 
 TEST(CliTest, UnknownSubcommandIsAOneLineError) { expect_one_line_usage_error(run_cli({"frobnicate"})); }
 
-TEST(CliTest, NoSubcommandIsAOneLineError) { expect_one_line_usage_error(run_cli({})); }
+TEST(CliTest, NoSubcommandIsAOneLineErrorListingTheCommands) {
+  const auto result = run_cli({});
+  expect_one_line_usage_error(result);
+  for (const char* command : {"devices", "self-check", "info", "integrate", "sigma-clip", "find-peaks", "fit", "simulate"})
+    EXPECT_NE(result.err.find(command), std::string::npos) << command << " missing from: " << result.err;
+}
 
 TEST(CliTest, BadOptionIsAOneLineErrorNamingIt) {
   const auto unknown = run_cli({"--frobnicate", "devices"});
