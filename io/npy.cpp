@@ -150,6 +150,47 @@ void swap_bytes(std::vector<std::byte>& data, std::size_t width) {
   for (std::size_t i = 0; i + width <= data.size(); i += width) std::reverse(data.begin() + i, data.begin() + i + width);
 }
 
+// The preamble and header of a .npy file open in `in`: version, header dictionary, and where
+// the data start. FormatError names what is wrong or truncated.
+struct NpyLayout {
+  int major = 1, minor = 0;
+  std::uint64_t data_offset = 0;
+  HeaderParser::Header header;
+};
+
+NpyLayout read_npy_layout(std::ifstream& in, const std::string& name, std::uint64_t file_size) {
+    char preamble[12] = {};
+    in.read(preamble, 10);
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got < 10 && std::string_view(preamble, got).starts_with(kMagic))
+      throw FormatError(name + ": truncated .npy preamble (" + std::to_string(got) + " of 10 bytes)");
+    if (got < 10 || std::string_view(preamble, 6) != kMagic)
+      throw FormatError(name + ": not a NumPy .npy file (no \\x93NUMPY magic)");
+    const int major = static_cast<unsigned char>(preamble[6]), minor = static_cast<unsigned char>(preamble[7]);
+    if (major < 1 || major > 3)
+      throw FormatError(name + ": unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor));
+    std::uint64_t header_length = 0, header_start = 10;
+    if (major == 1) {
+      header_length = static_cast<unsigned char>(preamble[8]) | (static_cast<unsigned char>(preamble[9]) << 8);
+    } else {
+      in.read(preamble + 10, 2);
+      if (in.gcount() < 2) throw FormatError(name + ": truncated .npy preamble");
+      for (int i = 3; i >= 0; --i) header_length = (header_length << 8) | static_cast<unsigned char>(preamble[8 + i]);
+      header_start = 12;
+    }
+    if (header_length > kMaxHeader)
+      throw FormatError(name + ": .npy header of " + std::to_string(header_length) + " bytes, more than the " +
+                        std::to_string(kMaxHeader) + " accepted");
+    if (header_start + header_length > file_size)
+      throw FormatError(name + ": truncated .npy header (" + std::to_string(header_length) + " bytes declared, " +
+                        std::to_string(file_size - header_start) + " in the file)");
+    std::string text(header_length, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(header_length));
+    if (static_cast<std::uint64_t>(in.gcount()) != header_length) throw FormatError(name + ": truncated .npy header");
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\0')) text.pop_back();
+    return {major, minor, header_start + header_length, HeaderParser(text, name).parse()};
+}
+
 class NpySource final : public FrameSource {
  public:
   explicit NpySource(const std::filesystem::path& path) : name_(path.string()), in_(path, std::ios::binary) {
@@ -159,36 +200,9 @@ class NpySource final : public FrameSource {
     if (error) throw FormatError(name_ + ": cannot open (" + error.message() + ")");
     if (file_size == 0) throw FormatError(name_ + ": empty file");
 
-    char preamble[12] = {};
-    in_.read(preamble, 10);
-    const auto got = static_cast<std::size_t>(in_.gcount());
-    if (got < 10 && std::string_view(preamble, got).starts_with(kMagic))
-      throw FormatError(name_ + ": truncated .npy preamble (" + std::to_string(got) + " of 10 bytes)");
-    if (got < 10 || std::string_view(preamble, 6) != kMagic)
-      throw FormatError(name_ + ": not a NumPy .npy file (no \\x93NUMPY magic)");
-    const int major = static_cast<unsigned char>(preamble[6]), minor = static_cast<unsigned char>(preamble[7]);
-    if (major < 1 || major > 3)
-      throw FormatError(name_ + ": unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor));
-    std::uint64_t header_length = 0, header_start = 10;
-    if (major == 1) {
-      header_length = static_cast<unsigned char>(preamble[8]) | (static_cast<unsigned char>(preamble[9]) << 8);
-    } else {
-      in_.read(preamble + 10, 2);
-      if (in_.gcount() < 2) throw FormatError(name_ + ": truncated .npy preamble");
-      for (int i = 3; i >= 0; --i) header_length = (header_length << 8) | static_cast<unsigned char>(preamble[8 + i]);
-      header_start = 12;
-    }
-    if (header_length > kMaxHeader)
-      throw FormatError(name_ + ": .npy header of " + std::to_string(header_length) + " bytes, more than the " +
-                        std::to_string(kMaxHeader) + " accepted");
-    if (header_start + header_length > file_size)
-      throw FormatError(name_ + ": truncated .npy header (" + std::to_string(header_length) + " bytes declared, " +
-                        std::to_string(file_size - header_start) + " in the file)");
-    std::string text(header_length, '\0');
-    in_.read(text.data(), static_cast<std::streamsize>(header_length));
-    if (static_cast<std::uint64_t>(in_.gcount()) != header_length) throw FormatError(name_ + ": truncated .npy header");
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\0')) text.pop_back();
-    const auto header = HeaderParser(text, name_).parse();
+    const NpyLayout layout = read_npy_layout(in_, name_, file_size);
+    const int major = layout.major, minor = layout.minor;
+    const auto& header = layout.header;
 
     const auto& descr = header.descr;
     if (descr.size() < 3 || std::string_view("<>|=").find(descr[0]) == std::string_view::npos ||
@@ -216,7 +230,7 @@ class NpySource final : public FrameSource {
       throw FormatError(name_ + ": frames of " + std::to_string(ny_) + " x " + std::to_string(nx_) +
                         " pixels, more than the 2^28 accepted");
     frame_bytes_ = ny_ * nx_ * pixel_bytes(type_);
-    data_offset_ = header_start + header_length;
+    data_offset_ = layout.data_offset;
     const std::uint64_t available = file_size - data_offset_;
     if (frames_ > available / frame_bytes_)
       throw FormatError(name_ + ": truncated: " + std::to_string(frames_) + " frames of " + std::to_string(frame_bytes_) +
@@ -250,6 +264,65 @@ class NpySource final : public FrameSource {
 };
 
 }  // namespace
+
+NpyArray read_npy_array(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError(name + ": cannot open (" + std::strerror(errno) + ")");
+  std::error_code error;
+  const std::uint64_t file_size = std::filesystem::file_size(path, error);
+  if (error) throw FormatError(name + ": cannot open (" + error.message() + ")");
+  const NpyLayout layout = read_npy_layout(in, name, file_size);
+  const auto& descr = layout.header.descr;
+  if (layout.header.fortran_order)
+    throw FormatError(name + ": fortran_order is True; only C-order arrays are supported (save with np.ascontiguousarray)");
+  // Wider than frames' types: int64 and bool arrays hold indices, counts and masks.
+  const char kind = descr.size() == 3 ? descr[1] : '?';
+  const int size = descr.size() == 3 ? descr[2] - '0' : 0;
+  const bool known = (kind == 'f' && (size == 4 || size == 8)) || ((kind == 'i' || kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8)) ||
+                     (kind == 'b' && size == 1);
+  if (!known || std::string_view("<>|=").find(descr[0]) == std::string_view::npos)
+    throw FormatError(name + ": unsupported dtype '" + descr + "' (integers, bool, f4 or f8)");
+  NpyArray array;
+  array.shape.assign(layout.header.shape.begin(), layout.header.shape.end());
+  std::uint64_t count = 1;
+  for (const auto n : layout.header.shape) {
+    if (n != 0 && count > (std::uint64_t{1} << 40) / n) throw FormatError(name + ": absurd .npy shape");
+    count *= n;
+  }
+  const std::uint64_t available = file_size - layout.data_offset;
+  if (count > available / static_cast<std::uint64_t>(size))
+    throw FormatError(name + ": truncated: " + std::to_string(count) + " values of " + std::to_string(size) +
+                      " bytes declared, " + std::to_string(available) + " bytes of data in the file");
+  std::vector<std::byte> bytes(count * static_cast<std::uint64_t>(size));
+  in.seekg(static_cast<std::streamoff>(layout.data_offset));
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (static_cast<std::uint64_t>(in.gcount()) != bytes.size()) throw FormatError(name + ": truncated .npy data");
+  if (descr[0] == '>' && size > 1) swap_bytes(bytes, static_cast<std::size_t>(size));
+  array.values.resize(count);
+  const auto convert = [&]<class T>(T) {
+    for (std::size_t i = 0; i < count; ++i) {
+      T v;
+      std::memcpy(&v, bytes.data() + i * sizeof(T), sizeof(T));
+      array.values[i] = static_cast<double>(v);
+    }
+  };
+  switch (kind == 'b' ? 'u' : kind) {
+    case 'f': size == 4 ? convert(float{}) : convert(double{}); break;
+    case 'i':
+      if (size == 1) convert(std::int8_t{});
+      else if (size == 2) convert(std::int16_t{});
+      else if (size == 4) convert(std::int32_t{});
+      else convert(std::int64_t{});
+      break;
+    default:
+      if (size == 1) convert(std::uint8_t{});
+      else if (size == 2) convert(std::uint16_t{});
+      else if (size == 4) convert(std::uint32_t{});
+      else convert(std::uint64_t{});
+  }
+  return array;
+}
 
 std::unique_ptr<FrameSource> open_npy(const std::filesystem::path& path) {
   return std::make_unique<NpySource>(path);

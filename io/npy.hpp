@@ -1,11 +1,12 @@
 #pragma once
-// NumPy .npy writing (reading is io::open_npy): C order, little-endian, version 1.0 headers
+// NumPy .npy writing, and reading of whole arrays of any dimension (frames: io::open_npy): C order, little-endian, version 1.0 headers
 // (2.0 when the header outgrows 64 KiB), padded so the data starts on a 64-byte boundary as
 // numpy itself writes it.
 #include "io/frame.hpp"
 
 #include <filesystem>
 #include <span>
+#include <vector>
 
 namespace vulkanite::io {
 
@@ -22,5 +23,14 @@ void write_npy(const std::filesystem::path& path, std::span<const std::size_t> s
 inline void write_npy(const std::filesystem::path& path, const Frame& frame) {
   write_npy(path, frame.shape, frame.type, frame.data);
 }
+
+// A whole array of any dimension (1-D coordinates, [y, x, point] cubes, initial values) as
+// doubles: dtypes i1-i8, u1-u8, b1, f4, f8, either byte order, C order. FormatError naming the
+// problem (bad magic or header, truncation, unsupported dtype or Fortran order).
+struct NpyArray {
+  std::vector<std::size_t> shape;
+  std::vector<double> values;
+};
+NpyArray read_npy_array(const std::filesystem::path& path);
 
 }  // namespace vulkanite::io

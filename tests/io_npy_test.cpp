@@ -147,6 +147,31 @@ TEST(NpyTest, BrokenFilesNameTheFileAndTheProblem) {
     EXPECT_THAT(error_of(name), StartsWith(corpus(name).string() + ": " + problem)) << name;
 }
 
+// Whole arrays of any dimension (read_npy_array): the corpus files frames refuse, and the same
+// broken files with the same messages.
+TEST(NpyTest, WholeArraysOfAnyDimensionAndWiderTypes) {
+  const auto one = io::read_npy_array(corpus("one_dimensional.npy"));
+  EXPECT_EQ(one.shape.size(), 1u);
+  EXPECT_EQ(one.values.size(), one.shape[0]);
+  const auto wide = io::read_npy_array(corpus("int64_dtype.npy"));
+  EXPECT_EQ(wide.values.size(), wide.shape.empty() ? 1u : wide.shape[0] * (wide.shape.size() > 1 ? wide.shape[1] : 1));
+  const auto be = io::read_npy_array(corpus("valid_v2_be_u4.npy"));
+  EXPECT_EQ(be.values, (std::vector<double>{1, 2, 3, 4, 5, 4294967295.0}));
+  EXPECT_EQ(be.shape, (std::vector<std::size_t>{2, 3}));
+  const auto error = [](const std::string& name) -> std::string {
+    try {
+      io::read_npy_array(corpus(name));
+    } catch (const io::FormatError& e) {
+      return e.what();
+    }
+    return "(no FormatError)";
+  };
+  EXPECT_THAT(error("truncated_header.npy"), HasSubstr("truncated .npy header (118 bytes declared, 30 in the file)"));
+  EXPECT_THAT(error("truncated_data.npy"), HasSubstr("truncated: 12 values of 2 bytes declared, 19 bytes of data in the file"));
+  EXPECT_THAT(error("complex_dtype.npy"), HasSubstr("unsupported dtype '<c8' (integers, bool, f4 or f8)"));
+  EXPECT_THAT(error("fortran_order.npy"), HasSubstr("fortran_order is True"));
+}
+
 // The ODMR cube from the shared data; checksums from numpy 2.4 on np.load: shape, min, max, two
 // pixels (exact), the sum of frame 3 and of everything (numpy sums pairwise, we in order: 1e-9).
 TEST(NpyTest, ReadsTheWidefieldOdmrCube) {
