@@ -55,17 +55,8 @@ reference::Peakfinder8Layout whole_frame(const std::array<std::size_t, 2>& shape
 
 }  // namespace
 
-PeakFeed::PeakFeed(const std::vector<std::string>& files, const FrameRange& range) {
-  for (const auto& file : files) {
-    auto source = io::open_frames(file);
-    const std::size_t count = source->frame_count();
-    const std::size_t begin = std::min(count, range.begin);
-    const std::size_t end = std::max(begin, std::min(count, range.end.value_or(count)));
-    inputs_.push_back({file, count, begin, end});
-    total_ += end - begin;
-  }
-  if (!inputs_.empty()) frame_ = inputs_[0].begin;
-}
+PeakFeed::PeakFeed(const std::vector<std::string>& files, const FrameRange& range)
+    : files_(std::make_unique<FileFrames>(files, range)), total_(files_->total()) {}
 
 PeakFeed::PeakFeed(const synthetic::SerialFrameParams& params, std::size_t frames)
     : total_(frames), params_(params), detector_(synthetic::make_serial_detector(params)) {}
@@ -95,16 +86,8 @@ const io::Frame* PeakFeed::read_next() {
     ++produced_;
     return &current_;
   }
-  while (input_ < inputs_.size() && frame_ >= inputs_[input_].end) {
-    source_.reset();
-    if (++input_ < inputs_.size()) frame_ = inputs_[input_].begin;
-  }
-  if (input_ >= inputs_.size()) return nullptr;
-  const auto& in = inputs_[input_];
-  if (!source_) source_ = io::open_frames(in.path);
-  current_ = source_->read(frame_);
-  origins_.push_back(Origin{in.path, frame_, {}});
-  ++frame_;
+  if (!files_->next(current_)) return nullptr;
+  origins_.push_back(Origin{files_->path(), files_->index(), {}});
   ++produced_;
   return &current_;
 }

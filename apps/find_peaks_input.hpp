@@ -15,6 +15,7 @@
 #include "io/frame_source.hpp"
 #include "io/poni.hpp"
 #include "reference/peakfinder8.hpp"
+#include "apps/file_frames.hpp"
 #include "apps/simulate_command.hpp"  // set_synthetic_detector
 #include "synthetic/serial_frames.hpp"
 
@@ -44,15 +45,10 @@ class PeakFeed {
   Origin take(std::size_t index);
 
  private:
-  struct Input {
-    std::string path;
-    std::size_t frames_in_file = 0, begin = 0, end = 0;
-  };
   const io::Frame* read_next();
 
-  std::vector<Input> inputs_;
-  std::size_t input_ = 0, frame_ = 0, total_ = 0, produced_ = 0;
-  std::unique_ptr<io::FrameSource> source_;
+  std::unique_ptr<FileFrames> files_;  // null for synthetic frames
+  std::size_t total_ = 0, produced_ = 0;
   synthetic::SerialFrameParams params_;
   std::shared_ptr<const synthetic::SerialDetector> detector_;
   io::Frame current_;

@@ -1,5 +1,7 @@
 #include "apps/integrate_command.hpp"
 
+#include "apps/file_frames.hpp"
+
 #include "algorithms/integrate.hpp"
 #include "algorithms/integration_matrix.hpp"
 #include "algorithms/pixel_corrections.hpp"
@@ -78,25 +80,9 @@ reference::ErrorModel parse_error_model(const std::string& name) {
 // frame is wanted and closed after its last: a run over thousands of files holds one open.
 class FrameFeed {
  public:
-  struct Input {
-    std::string path;
-    std::size_t frames_in_file = 0, begin = 0, end = 0;
-  };
+  FrameFeed(const std::vector<std::string>& files, const FrameRange& range) : files_(files, range) {}
 
-  FrameFeed(const std::vector<std::string>& files, const FrameRange& range) {
-    for (const auto& file : files) {
-      auto source = io::open_frames(file);
-      const std::size_t count = source->frame_count();
-      const std::size_t begin = std::min(count, range.begin);
-      const std::size_t end = std::max(begin, std::min(count, range.end.value_or(count)));
-      inputs_.push_back({file, count, begin, end});
-      total_ += end - begin;
-    }
-    if (!inputs_.empty()) frame_ = inputs_[0].begin;
-  }
-
-  std::size_t total() const { return total_; }
-  const std::vector<Input>& inputs() const { return inputs_; }
+  std::size_t total() const { return files_.total(); }
   const std::vector<std::string>& sources() const { return sources_; }
 
   // The first frame, read ahead for its shape and type; next() then returns it first.
@@ -112,16 +98,8 @@ class FrameFeed {
       read_ahead_ = false;
       return &current_;
     }
-    while (input_ < inputs_.size() && frame_ >= inputs_[input_].end) {
-      source_.reset();
-      if (++input_ < inputs_.size()) frame_ = inputs_[input_].begin;
-    }
-    if (input_ >= inputs_.size()) return nullptr;
-    const auto& in = inputs_[input_];
-    if (!source_) source_ = io::open_frames(in.path);
-    current_ = source_->read(frame_);
-    sources_.push_back(in.frames_in_file == 1 ? in.path : in.path + " frame " + std::to_string(frame_));
-    ++frame_;
+    if (!files_.next(current_)) return nullptr;
+    sources_.push_back(files_.label());
     if (expected_shape_ && current_.shape != *expected_shape_)
       throw std::invalid_argument(sources_.back() + ": " + shape_text(current_.shape) +
                                   " pixels, but the geometry has " + shape_text(*expected_shape_));
@@ -132,11 +110,8 @@ class FrameFeed {
   void expect_shape(std::vector<std::size_t> shape) { expected_shape_ = std::move(shape); }
 
  private:
-  std::vector<Input> inputs_;
-  std::size_t total_ = 0;
-  std::size_t input_ = 0, frame_ = 0;
+  FileFrames files_;
   bool read_ahead_ = false;
-  std::unique_ptr<io::FrameSource> source_;
   io::Frame current_;
   std::vector<std::string> sources_;
   std::optional<std::vector<std::size_t>> expected_shape_;
