@@ -12,15 +12,7 @@
 namespace vulkanite::apps {
 namespace {
 
-std::string shape_text(std::size_t rows, std::size_t columns) {
-  return std::to_string(rows) + " x " + std::to_string(columns);
-}
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string text;
-  for (const auto n : shape) text += (text.empty() ? "" : " x ") + std::to_string(n);
-  return text;
-}
+using io::shape_text;
 
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";

@@ -19,6 +19,8 @@
 namespace vulkanite::apps {
 namespace {
 
+using io::shape_text;
+
 // Masked follows pyFAI's usual Pilatus mask: negative pixels (gaps, dead) and, when the file
 // gives a count cutoff, pixels above it (overloaded). NaNs are counted apart and left out of
 // min, max and sum, as numpy's nanmin / nanmax / nansum do.
@@ -91,12 +93,6 @@ std::vector<std::pair<std::string, nlohmann::json>> metadata_items(const io::Met
   add("count_cutoff", m.count_cutoff);
   for (const auto& [key, value] : m.other) items.emplace_back(key, value);
   return items;
-}
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string text;
-  for (const auto n : shape) text += (text.empty() ? "" : " x ") + std::to_string(n);
-  return text;
 }
 
 // printf onto a string: a file's text is printed only once all its frames have been read, so

@@ -25,21 +25,13 @@
 namespace vulkanite::apps {
 namespace {
 
+using io::shape_text;
+
 // The shortest text that reads back as the same double.
 std::string number(double v) {
   char buffer[32];
   const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
   return std::string(buffer, end);
-}
-
-std::string shape_text(std::size_t rows, std::size_t columns) {
-  return std::to_string(rows) + " x " + std::to_string(columns);
-}
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string text;
-  for (const auto n : shape) text += (text.empty() ? "" : " x ") + std::to_string(n);
-  return text;
 }
 
 // "LOW:HIGH", both finite and LOW < HIGH.

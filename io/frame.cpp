@@ -76,4 +76,10 @@ Frame make_frame(std::vector<std::size_t> shape, PixelType type, std::string sou
   return frame;
 }
 
+std::string shape_text(std::span<const std::size_t> shape) {
+  std::string text;
+  for (const auto n : shape) text += (text.empty() ? "" : " x ") + std::to_string(n);
+  return text;
+}
+
 }  // namespace vulkanite::io

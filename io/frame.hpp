@@ -19,6 +19,13 @@ enum class PixelType { int8, uint8, int16, uint16, int32, uint32, float32, float
 std::size_t pixel_bytes(PixelType type);
 const char* pixel_type_name(PixelType type);  // "int32", "float32", ...
 
+// A shape as messages write it, slowest first: "2527 x 2463", "5 x 64 x 48".
+std::string shape_text(std::span<const std::size_t> shape);
+inline std::string shape_text(std::size_t rows, std::size_t columns) {
+  const std::size_t shape[] = {rows, columns};
+  return shape_text(shape);
+}
+
 template <class T>
 constexpr PixelType pixel_type_of();
 template <> constexpr PixelType pixel_type_of<std::int8_t>() { return PixelType::int8; }
