@@ -205,14 +205,8 @@ void check_operation(const BinOperation& operation) {
 
 reference::IntegrationResult Integrator::run(const io::Frame& frame, const BinOperation& operation) {
   reference::IntegrationResult result;
-  bool first = true;
-  stream(
-      [&]() -> const io::Frame* {
-        if (!first) return nullptr;
-        first = false;
-        return &frame;
-      },
-      operation, [&](std::size_t, reference::IntegrationResult&& r) { result = std::move(r); });
+  stream(runtime::just(frame), operation,
+         [&](std::size_t, reference::IntegrationResult&& r) { result = std::move(r); });
   return result;
 }
 

@@ -303,14 +303,7 @@ Peakfinder8& Peakfinder8::operator=(Peakfinder8&&) noexcept = default;
 
 Peakfinder8Output Peakfinder8::run(const io::Frame& frame) {
   Peakfinder8Output output;
-  bool first = true;
-  stream(
-      [&]() -> const io::Frame* {
-        if (!first) return nullptr;
-        first = false;
-        return &frame;
-      },
-      [&](std::size_t, Peakfinder8Output&& o) { output = std::move(o); });
+  stream(runtime::just(frame), [&](std::size_t, Peakfinder8Output&& o) { output = std::move(o); });
   return output;
 }
 

@@ -299,8 +299,7 @@ Peakfinder8Pyfai& Peakfinder8Pyfai::operator=(Peakfinder8Pyfai&&) noexcept = def
 std::vector<reference::Peakfinder8PyfaiPeak> Peakfinder8Pyfai::run(const io::Frame& frame,
                                                                    const reference::Peakfinder8PyfaiParams& params) {
   std::vector<reference::Peakfinder8PyfaiPeak> found;
-  bool first = true;
-  state_->stream([&]() -> const io::Frame* { return std::exchange(first, false) ? &frame : nullptr; }, params,
+  state_->stream(runtime::just(frame), params,
                  [&](std::size_t, std::vector<reference::Peakfinder8PyfaiPeak>&& peaks) { found = std::move(peaks); }, 1);
   return found;
 }

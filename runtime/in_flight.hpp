@@ -47,4 +47,15 @@ void stream_in_flight(const std::vector<std::unique_ptr<Slot>>& slots, const std
   }
 }
 
+// A `next` for stream_in_flight and the streams built on it that yields `item` once: what a
+// run(frame) of one item passes.
+template <class Item>
+std::function<const Item*()> just(const Item& item) {
+  return [&item, done = false]() mutable -> const Item* {
+    if (done) return nullptr;
+    done = true;
+    return &item;
+  };
+}
+
 }  // namespace vulkanite::runtime
