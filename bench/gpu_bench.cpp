@@ -65,6 +65,24 @@ void report_throughput(benchmark::State& state, double bytes_per_rep, std::uint6
   if (peak_gbs) state.counters["fraction_of_peak"] = gbs / *peak_gbs;
 }
 
+void measure_stream(benchmark::State& state, const Harness& harness, const std::vector<io::Frame>& frames,
+                    const FrameStream& stream_batch) {
+  const std::size_t per_batch = harness.cpu_device() ? 4 : 64;
+  std::uint64_t streamed = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    std::size_t next = 0;
+    const auto start = std::chrono::steady_clock::now();
+    stream_batch([&]() -> const io::Frame* { return next == per_batch ? nullptr : &frames[next++ % frames.size()]; });
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.SetIterationTime(elapsed / static_cast<double>(per_batch));
+    seconds += elapsed;
+    streamed += per_batch;
+  }
+  report_throughput(state, static_cast<double>(frames[0].data.size()), streamed, seconds, harness.options.pcie_gbs);
+  state.counters["frames_per_s"] = static_cast<double>(streamed) / seconds;
+}
+
 void measure_gpu(benchmark::State& state, const Harness& harness, const GpuWork& work, const RecordRep& record) {
   if (!harness.context.queue_has_timestamps())
     throw std::runtime_error("skipped: the compute queue of " + harness.context.info().name +

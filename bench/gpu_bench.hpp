@@ -3,6 +3,7 @@
 // from the command line, and the measurement loops. A GPU benchmark reports the GPU time of its
 // kernels from timestamps as Google Benchmark's time (UseManualTime) and adds the end-to-end
 // wall time, GB/s and the fraction of a physical limit as counters.
+#include "io/frame.hpp"
 #include "runtime/context.hpp"
 #include "runtime/sequence.hpp"
 
@@ -70,6 +71,13 @@ void measure_gpu(benchmark::State& state, const Harness& harness, const GpuWork&
 // `run_batch(first_index)`, which does `reps` reps, divided by `reps`.
 void measure_wall(benchmark::State& state, double bytes_per_rep, std::uint32_t reps, std::optional<double> peak_gbs,
                   const std::function<void(std::uint64_t first_index)>& run_batch);
+
+// End-to-end streaming of frames from host memory: `stream_batch(next)` streams the frames `next`
+// yields (`frames` cycled, batches of 4 on CPU devices, else 64). Time = wall time per frame;
+// counters GB/s of frame data (fraction of --pcie-gbs) and frames_per_s.
+using FrameStream = std::function<void(const std::function<const io::Frame*()>& next)>;
+void measure_stream(benchmark::State& state, const Harness& harness, const std::vector<io::Frame>& frames,
+                    const FrameStream& stream_batch);
 
 // Sets bytes_per_second, GB/s (decimal) and fraction_of_peak for `reps` reps in `seconds`.
 void report_throughput(benchmark::State& state, double bytes_per_rep, std::uint64_t reps, double seconds,

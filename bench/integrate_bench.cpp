@@ -155,24 +155,9 @@ void gpu_streaming(benchmark::State& state, const Harness& harness, const Setup&
   auto& s = shared();
   const Problem& p = s.problem(setup.name, setup.matrix, setup.corrections);
   algorithms::Integrator integrator(harness.context, p.matrix, p.corrections, in_flight);
-  const std::size_t per_batch = harness.cpu_device() ? 4 : 64;
-  std::uint64_t frames = 0;
-  double seconds = 0;
-  for (auto _ : state) {
-    std::size_t next = 0;
-    const auto start = std::chrono::steady_clock::now();
-    integrator.stream([&]() -> const io::Frame* {
-                        if (next == per_batch) return nullptr;
-                        return &s.frames[next++ % s.frames.size()];
-                      },
-                      operation.op, [](std::size_t, reference::IntegrationResult&&) {});
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    state.SetIterationTime(elapsed / static_cast<double>(per_batch));
-    seconds += elapsed;
-    frames += per_batch;
-  }
-  report_throughput(state, static_cast<double>(s.frames[0].data.size()), frames, seconds, harness.options.pcie_gbs);
-  state.counters["frames_per_s"] = static_cast<double>(frames) / seconds;
+  measure_stream(state, harness, s.frames, [&](const std::function<const io::Frame*()>& next) {
+    integrator.stream(next, operation.op, [](std::size_t, reference::IntegrationResult&&) {});
+  });
 }
 
 // The limit of streaming: DMA of a frame-sized host-visible buffer into device memory.

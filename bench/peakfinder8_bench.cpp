@@ -151,21 +151,13 @@ void gpu_resident_pyfai(benchmark::State& state, const Harness& harness) {
 void gpu_streaming(benchmark::State& state, const Harness& harness, std::size_t in_flight) {
   const auto& s = shared();
   algorithms::Peakfinder8 finder(harness.context, kLayout, s.radius, s.bad_pixel_map, {}, {}, in_flight);
-  const std::size_t per_batch = harness.cpu_device() ? 4 : 64;
-  std::uint64_t frames = 0, peaks = 0;
-  double seconds = 0;
-  for (auto _ : state) {
-    std::size_t next = 0;
-    const auto start = std::chrono::steady_clock::now();
-    finder.stream([&]() -> const io::Frame* { return next == per_batch ? nullptr : &s.frames[next++ % s.frames.size()]; },
-                  [&](std::size_t, algorithms::Peakfinder8Output&& out) { peaks += out.peaks.peaks.size(); });
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    state.SetIterationTime(elapsed / static_cast<double>(per_batch));
-    seconds += elapsed;
-    frames += per_batch;
-  }
-  report_throughput(state, static_cast<double>(s.frames[0].data.size()), frames, seconds, harness.options.pcie_gbs);
-  state.counters["frames_per_s"] = static_cast<double>(frames) / seconds;
+  std::uint64_t peaks = 0, frames = 0;
+  measure_stream(state, harness, s.frames, [&](const std::function<const io::Frame*()>& next) {
+    finder.stream(next, [&](std::size_t, algorithms::Peakfinder8Output&& out) {
+      peaks += out.peaks.peaks.size();
+      ++frames;
+    });
+  });
   state.counters["peaks_per_frame"] = static_cast<double>(peaks) / static_cast<double>(frames);
   state.counters["sequential_frames"] = static_cast<double>(finder.sequential_frames());
 }
