@@ -4,6 +4,7 @@
 #include "reference/fit.hpp"
 
 #include "fit_problems.hpp"
+#include "support/invalid_argument.hpp"
 
 #include <gtest/gtest.h>
 
@@ -134,23 +135,13 @@ TEST(FitReferenceTest, StatesForSingularOutOfBoundsAndNegativeModel) {
   EXPECT_EQ(result.states[0], FitState::negative_curvature);
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 TEST(FitReferenceTest, BadInputThrowsNamingTheProblem) {
   auto pr = tests::model_problem(FitModel::gauss2d);
   tests::fill(pr, 2, tests::Noise::none, 1);
   auto run = [&](auto change) {
     auto copy = pr;
     change(copy);
-    return error_of([&] { reference::fit(copy.input(), copy.settings); });
+    return tests::invalid_argument_message([&] { reference::fit(copy.input(), copy.settings); });
   };
   EXPECT_EQ(run([](auto&) {}), "no error");
   EXPECT_EQ(run([](auto& p) { p.data.pop_back(); }), "fit data holds 49 values, expected 2 fits x 25 points = 50");

@@ -6,6 +6,7 @@
 #include "fit_problems.hpp"
 #include "reference/fit.hpp"
 #include "support/gpu_test.hpp"
+#include "support/invalid_argument.hpp"
 
 #include <gtest/gtest.h>
 
@@ -217,14 +218,7 @@ TEST_F(FitTest, ManyTinyFitsBitIdentical) {
 }
 
 TEST_F(FitTest, BadInputThrowsTheReferenceErrors) {
-  auto message = [](const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  const auto message = [](const std::function<void()>& f) { return tests::invalid_argument_message(f); };
   EXPECT_EQ(message([&] { algorithms::Fitter(context(), {.model = static_cast<FitModel>(9)}); }),
             "unknown fit model 9");
   EXPECT_EQ(message([&] { algorithms::Fitter(context(), {.model = FitModel::odmr, .dips = 0}); }),

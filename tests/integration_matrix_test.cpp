@@ -4,6 +4,7 @@
 // scripts/validation/export_pyfai_csr.py, pyFAI 2026.9's own CSR arrays entry for entry.
 #include "algorithms/integration_matrix.hpp"
 #include "algorithms/pixel_corrections.hpp"
+#include "support/invalid_argument.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -77,16 +78,6 @@ void expect_rows_ascending(const IntegrationMatrix& m) {
   for (std::size_t b = 0; b < m.bins(); ++b)
     for (std::uint32_t e = m.row_start[b] + 1; e < m.row_start[b + 1]; ++e)
       ASSERT_LT(m.pixel[e - 1], m.pixel[e]) << "row " << b << " is not in pixel order";
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 TEST(IntegrationMatrix, NoSplittingPutsEachPixelOnceInTheBinOfItsCentre) {
@@ -255,22 +246,22 @@ TEST(IntegrationMatrix, RejectsImpossibleOptionsNamingThem) {
   const auto build = [&](IntegrationMatrixOptions o, std::vector<std::uint8_t> mask = {}) {
     return [=] { build_integration_matrix(g, mask, o); };
   };
-  EXPECT_EQ(error_of(build({.radial_bins = 0})), "radial_bins must be at least 1");
-  EXPECT_EQ(error_of(build({}, std::vector<std::uint8_t>(17))),
+  EXPECT_EQ(tests::invalid_argument_message(build({.radial_bins = 0})), "radial_bins must be at least 1");
+  EXPECT_EQ(tests::invalid_argument_message(build({}, std::vector<std::uint8_t>(17))),
             "the mask has 17 values but the detector has 1200 pixels (40 x 30)");
-  EXPECT_EQ(error_of(build({.radial_range = {{2.0, 1.0}}})),
+  EXPECT_EQ(tests::invalid_argument_message(build({.radial_range = {{2.0, 1.0}}})),
             "radial_range [2.000000, 1.000000] is empty or inverted: the lower bound must be below the upper one");
-  EXPECT_EQ(error_of(build({.radial_range = {{1.0, 1.0}}})),
+  EXPECT_EQ(tests::invalid_argument_message(build({.radial_range = {{1.0, 1.0}}})),
             "radial_range [1.000000, 1.000000] is empty or inverted: the lower bound must be below the upper one");
-  EXPECT_EQ(error_of(build({.radial_range = {{0.0, std::numeric_limits<double>::quiet_NaN()}}})),
+  EXPECT_EQ(tests::invalid_argument_message(build({.radial_range = {{0.0, std::numeric_limits<double>::quiet_NaN()}}})),
             "radial_range must be finite, got [0.000000, nan]");
-  EXPECT_EQ(error_of(build({.azimuthal_bins = 4, .azimuthal_range = {{0.0, INFINITY}}})),
+  EXPECT_EQ(tests::invalid_argument_message(build({.azimuthal_bins = 4, .azimuthal_range = {{0.0, INFINITY}}})),
             "azimuthal_range must be finite, got [0.000000, inf]");
-  EXPECT_EQ(error_of(build({}, std::vector<std::uint8_t>(1200, 1))),
+  EXPECT_EQ(tests::invalid_argument_message(build({}, std::vector<std::uint8_t>(1200, 1))),
             "every pixel is masked: give radial_range (and azimuthal_range for 2D) explicitly");
   io::Poni no_wavelength = g.poni;
   no_wavelength.wavelength_m.reset();
-  EXPECT_EQ(error_of([&] { build_integration_matrix(io::PixelGeometry(no_wavelength, g.shape), {}, {}); }),
+  EXPECT_EQ(tests::invalid_argument_message([&] { build_integration_matrix(io::PixelGeometry(no_wavelength, g.shape), {}, {}); }),
             "q needs a wavelength and the PONI has none");
   // Every pixel masked but both ranges given: an empty matrix, as pyFAI builds it.
   const auto empty = build_integration_matrix(g, std::vector<std::uint8_t>(1200, 1),
@@ -321,15 +312,15 @@ TEST(PixelCorrections, NamesTheArrayOfTheWrongSize) {
     set(o);
     return [=] { algorithms::make_pixel_corrections(g, {}, o); };
   };
-  EXPECT_EQ(error_of(with([](auto& o) { o.flat.resize(3); })),
+  EXPECT_EQ(tests::invalid_argument_message(with([](auto& o) { o.flat.resize(3); })),
             "the flat field has 3 values but the detector has 1200 pixels (40 x 30)");
-  EXPECT_EQ(error_of(with([](auto& o) { o.dark.resize(1201); })),
+  EXPECT_EQ(tests::invalid_argument_message(with([](auto& o) { o.dark.resize(1201); })),
             "the dark image has 1201 values but the detector has 1200 pixels (40 x 30)");
-  EXPECT_EQ(error_of(with([](auto& o) { o.absorption.resize(1); })),
+  EXPECT_EQ(tests::invalid_argument_message(with([](auto& o) { o.absorption.resize(1); })),
             "the absorption array has 1 values but the detector has 1200 pixels (40 x 30)");
-  EXPECT_EQ(error_of(with([](auto& o) { o.variance.resize(2); })),
+  EXPECT_EQ(tests::invalid_argument_message(with([](auto& o) { o.variance.resize(2); })),
             "the variance array has 2 values but the detector has 1200 pixels (40 x 30)");
-  EXPECT_EQ(error_of([&] { algorithms::make_pixel_corrections(g, std::vector<std::uint8_t>(9), {}); }),
+  EXPECT_EQ(tests::invalid_argument_message([&] { algorithms::make_pixel_corrections(g, std::vector<std::uint8_t>(9), {}); }),
             "the mask has 9 values but the detector has 1200 pixels (40 x 30)");
 }
 

@@ -18,6 +18,7 @@
 
 #include "support/data.hpp"
 #include "support/gpu_test.hpp"
+#include "support/invalid_argument.hpp"
 #include "support/peakfinder8_compare.hpp"
 
 #include <gtest/gtest.h>
@@ -88,12 +89,7 @@ TEST(Peakfinder8MultipanelGeometry, LayoutAndRadiusMapAreOms) {
 }
 
 std::string layout_error(const io::CrystfelGeometry& g) {
-  try {
-    io::peakfinder8_layout(g);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "no error";
+  return tests::invalid_argument_message([&] { io::peakfinder8_layout(g); });
 }
 
 io::CrystfelPanel& panel_named(io::CrystfelGeometry& g, const std::string& name) {
