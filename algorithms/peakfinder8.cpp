@@ -38,13 +38,13 @@ constexpr std::uint32_t kOverflow = 1, kInfinite = 2;  // counters[2] flags
 constexpr std::uint32_t kWorkgroup = 256, kRingWorkgroup = 128;
 constexpr std::size_t kStatPlanes = 5;
 
-// Mesa's llvmpipe stops every loop of a shader after 65535 iterations per invocation in all (its
-// LP_MAX_TGSI_LOOP_ITERATIONS), and every loop after that runs once, silently. What the
-// kernels' longest invocations loop, bounded: a ring walked in OM's order in each of the 5 passes
-// (about 5.4 loop iterations per pixel of the ring), and a region's growth (one per pixel).
-constexpr std::size_t kLlvmpipeLoopBudget = 60000;  // 65535, less a margin
-bool is_llvmpipe(const runtime::Context& context) {
-  return context.info().driver_name.find("llvmpipe") != std::string::npos;
+// Devices that stop loops silently past a budget per invocation (DeviceInfo::loop_budget:
+// llvmpipe, 65535). What the kernels' longest invocations loop, bounded: a ring walked in OM's
+// order in each of the 5 passes (about 5.4 loop iterations per pixel of the ring), and a region's
+// growth (one per pixel). The usable budget keeps a margin for those estimates.
+std::size_t usable_loop_budget(const runtime::Context& context) {
+  const std::uint64_t budget = context.info().loop_budget;
+  return budget == 0 ? 0 : static_cast<std::size_t>(budget - 5535);  // 60000 on llvmpipe
 }
 
 // Per pixel: its ring | kMasked where OM's mask excludes it.
@@ -241,10 +241,10 @@ struct Peakfinder8::State {
     out.regions = written;
 
     bool overflow = (flags & kOverflow) != 0 || written > region_capacity || trail_used > trail_capacity;
-    if (!overflow && is_llvmpipe(*context)) {
-      // A region grown past llvmpipe's loop budget may have been cut short: OM's scan instead.
+    if (const std::size_t budget = usable_loop_budget(*context); !overflow && budget != 0) {
+      // A region grown past the device's loop budget may have been cut short: OM's scan instead.
       const auto* records = reinterpret_cast<const RegionRecord*>(slot.regions.mapped().data());
-      for (std::uint32_t k = 0; k < written && !overflow; ++k) overflow = records[k].count > kLlvmpipeLoopBudget / 2;
+      for (std::uint32_t k = 0; k < written && !overflow; ++k) overflow = records[k].count > budget / 2;
     }
     std::optional<reference::Peakfinder8Result> peaks;
     if (!overflow) {
@@ -282,10 +282,10 @@ Peakfinder8::Peakfinder8(runtime::Context& context, const reference::Peakfinder8
   const auto words = pixel_rings(radius, mask);
   const auto rings = static_cast<std::size_t>(reference::radial_bin_count(radius));
   const RingLists lists = ring_lists(words, rings, sample);
-  if (is_llvmpipe(context)) {
+  if (const std::size_t budget = usable_loop_budget(context); budget != 0) {
     std::size_t longest = 0;
     for (std::size_t r = 0; r < rings; ++r) longest = std::max<std::size_t>(longest, lists.start[r + 1] - lists.start[r]);
-    if (longest * 11 / 2 > kLlvmpipeLoopBudget)
+    if (longest * 11 / 2 > budget)
       throw std::invalid_argument("peakfinder8: the longest ring has " + std::to_string(longest) +
                                   " pixels, more than llvmpipe can walk in one invocation (it stops loops after 65535 "
                                   "iterations, Mesa's LP_MAX_TGSI_LOOP_ITERATIONS): use a GPU");

@@ -78,6 +78,7 @@ DeviceInfo query_device_info(VkPhysicalDevice device, std::uint32_t index) {
   info.vendor = vendor_name(p.vendorID, driver.driverID);
   info.driver_name = driver.driverName;
   info.driver_info = driver.driverInfo;
+  if (info.driver_name.find("llvmpipe") != std::string::npos) info.loop_budget = 65535;
   info.api_version_raw = p.apiVersion;
   info.api_version = std::to_string(VK_API_VERSION_MAJOR(p.apiVersion)) + "." +
                      std::to_string(VK_API_VERSION_MINOR(p.apiVersion)) + "." +

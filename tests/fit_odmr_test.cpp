@@ -139,7 +139,7 @@ TEST_F(FitOdmrTest, EightDipFitsBitIdenticalToTheReference) {
                                          .initial = initial};
   const auto cpu = reference::fit(input, settings);
   for (std::size_t n = 0; n < 3; ++n) EXPECT_EQ(cpu.states[n], FitState::converged) << n;
-  const bool llvmpipe = context().info().driver_name.find("llvmpipe") != std::string::npos;
+  const bool llvmpipe = context().info().loop_budget != 0;  // llvmpipe
   for (const auto shape : {algorithms::FitShape{}, algorithms::FitShape{32, 32}, algorithms::FitShape{64, 32},
                            algorithms::FitShape{16, 16}, algorithms::FitShape{64, 64}}) {
     SCOPED_TRACE(std::to_string(shape.workgroup_size) + " x " + std::to_string(shape.lanes_per_fit));
