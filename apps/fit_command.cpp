@@ -173,13 +173,6 @@ void absolute_widths(FitModel model, std::uint32_t np, std::vector<float>& param
     for (const auto j : widths) parameters[base + j] = std::fabs(parameters[base + j]);
 }
 
-void draw_progress(std::size_t done, std::size_t total, double seconds) {
-  std::fprintf(stderr, "\r  %zu/%zu fits  %3.0f%%  %.0f fits/s    ", done, total,
-               100.0 * static_cast<double>(done) / static_cast<double>(total),
-               seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
-  std::fflush(stderr);
-}
-
 }  // namespace
 
 CLI::App* add_fit_command(CLI::App& app, FitOptions& o) {
@@ -290,6 +283,7 @@ int fit_command(const FitOptions& o, const std::string& device) {
   algorithms::Fitter fitter(context, settings);
 
   const bool show = progress_wanted(o.progress, o.quiet) && (o.progress || fits > kChunkFits);
+  Progress progress(fits, show, "fits");
   const auto start = std::chrono::steady_clock::now();
   auto& r = report.result;
   for (std::size_t first = 0; first < fits; first += kChunkFits) {
@@ -303,11 +297,10 @@ int fit_command(const FitOptions& o, const std::string& device) {
     r.states.insert(r.states.end(), part.states.begin(), part.states.end());
     r.chi_square.insert(r.chi_square.end(), part.chi_square.begin(), part.chi_square.end());
     r.iterations.insert(r.iterations.end(), part.iterations.begin(), part.iterations.end());
-    if (show)
-      draw_progress(first + n, fits, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    progress.update(first + n);
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (show) std::fputc('\n', stderr);
+  progress.finish();
   absolute_widths(model, np, r.parameters);
 
   std::vector<std::string> files;

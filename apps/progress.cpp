@@ -1,5 +1,7 @@
 #include "apps/progress.hpp"
 
+#include <utility>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,8 +13,12 @@ bool progress_wanted(bool forced, bool quiet) {
   return forced || isatty(fileno(stderr)) == 1;
 }
 
-Progress::Progress(std::size_t total, bool enabled)
-    : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+Progress::Progress(std::size_t total, bool enabled, std::string unit)
+    : total_(total),
+      enabled_(enabled),
+      unit_(std::move(unit)),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 Progress::~Progress() {
   if (drawn_ && !finished_) std::fputc('\n', stderr);
@@ -51,7 +57,8 @@ void Progress::draw(std::size_t done) {
   if (done > 0 && done < total_ && rate > 0)
     std::snprintf(left, sizeof left, "  %.0f s left", static_cast<double>(total_ - done) / rate);
   // Trailing spaces wipe what a longer previous line left behind.
-  std::fprintf(stderr, "\r  %zu/%zu frames  %3.0f%%  %.1f frames/s%s    ", done, total_, percent, rate, left);
+  std::fprintf(stderr, "\r  %zu/%zu %s  %3.0f%%  %.1f %s/s%s    ", done, total_, unit_.c_str(), percent, rate,
+               unit_.c_str(), left);
   std::fflush(stderr);
   drawn_ = true;
 }

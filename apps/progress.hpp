@@ -1,5 +1,5 @@
 #pragma once
-// A one-line progress report on stderr for commands that stream many frames:
+// A one-line progress report on stderr for commands that stream many frames (or fits):
 //   "  37/120 frames  31%  12.3 frames/s  7 s left"
 // redrawn in place (carriage return) at most ten times a second. It is shown only when asked
 // for: progress_wanted() says yes when stderr is a terminal or --progress was given, and no
@@ -15,8 +15,9 @@ bool progress_wanted(bool forced, bool quiet);
 
 class Progress {
  public:
-  // `total`: frames expected; `enabled` false makes every call a no-op.
-  Progress(std::size_t total, bool enabled);
+  // `total`: items expected, counted in `unit` ("frames", "fits"); `enabled` false makes every
+  // call a no-op.
+  Progress(std::size_t total, bool enabled, std::string unit = "frames");
   // Ends the line if something was drawn, so that an error message that follows (an exception
   // leaving the command) starts on a line of its own.
   ~Progress();
@@ -33,6 +34,7 @@ class Progress {
 
   std::size_t total_;
   bool enabled_;
+  std::string unit_;
   bool drawn_ = false;
   bool finished_ = false;
   std::size_t done_ = 0;
