@@ -85,6 +85,10 @@ Context::Context(const ContextOptions& options)
   vkGetPhysicalDeviceProperties(physical_device_, &properties);
   limits_ = properties.limits;
   vkGetPhysicalDeviceMemoryProperties(physical_device_, &memory_);
+  const char* statistics_env = std::getenv("VULKANITE_PIPELINE_STATISTICS");
+  pipeline_statistics_ = info_.pipeline_statistics &&
+                         options.pipeline_statistics.value_or(statistics_env && *statistics_env &&
+                                                              std::string(statistics_env) != "0");
   create_device();
   load_pipeline_cache(options);
 }
@@ -116,9 +120,16 @@ void Context::create_device() {
   VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   features.features.shaderFloat64 = info_.float64;
   features.features.shaderInt64 = info_.int64;
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executable{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
+  executable.pipelineExecutableInfo = VK_TRUE;
+  const char* executable_extension = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
+  if (pipeline_statistics_) features.pNext = &executable;
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &features};
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue_info;
+  info.enabledExtensionCount = pipeline_statistics_ ? 1 : 0;
+  info.ppEnabledExtensionNames = &executable_extension;
   check(vkCreateDevice(physical_device_, &info, nullptr, &device_), "vkCreateDevice");
   vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
 }

@@ -21,6 +21,9 @@ struct ContextOptions {
   std::optional<bool> validation;
   // Unset: VULKANITE_CACHE_DIR, else $XDG_CACHE_HOME/vulkanite, else ~/.cache/vulkanite.
   std::optional<std::filesystem::path> pipeline_cache_dir;
+  // Unset: VULKANITE_PIPELINE_STATISTICS. On: every kernel prints the driver's statistics of its
+  // pipeline (registers, spills, shared memory, ...) to stderr, where the device reports them.
+  std::optional<bool> pipeline_statistics;
 };
 
 class Context {
@@ -41,6 +44,7 @@ class Context {
     return timestamp_valid_bits_ >= 64 ? ~0ull : (1ull << timestamp_valid_bits_) - 1;
   }
   VkPipelineCache pipeline_cache() const noexcept { return pipeline_cache_.get(); }
+  bool pipeline_statistics() const noexcept { return pipeline_statistics_; }
   const VkPhysicalDeviceLimits& limits() const noexcept { return limits_; }
 
   // The index of a memory type allowed by `type_bits` with all `required` flags, preferring one
@@ -70,6 +74,7 @@ class Context {
   VkQueue queue_ = VK_NULL_HANDLE;
   std::uint32_t queue_family_ = 0;
   std::uint32_t timestamp_valid_bits_ = 0;
+  bool pipeline_statistics_ = false;
   std::filesystem::path cache_file_;
   Unique<VkPipelineCache> pipeline_cache_;
 };

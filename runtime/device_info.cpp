@@ -90,6 +90,7 @@ DeviceInfo query_device_info(VkPhysicalDevice device, std::uint32_t index) {
   info.float32_atomic_add = atomic_float_ext && atomic_float.shaderBufferFloat32AtomicAdd;
   info.denorm_preserve_float32 = float_controls.shaderDenormPreserveFloat32;
   info.timestamp_period_ns = p.limits.timestampPeriod;
+  info.pipeline_statistics = has_extension(device, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
 
   std::uint32_t family_count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(device, &family_count, nullptr);

@@ -31,6 +31,9 @@ struct DeviceInfo {
   bool float32_atomic_add = false;  // VK_EXT_shader_atomic_float shaderBufferFloat32AtomicAdd
   bool denorm_preserve_float32 = false;
   bool timestamps = false;          // a compute queue with timestampValidBits > 0
+  // VK_KHR_pipeline_executable_properties: the driver reports each pipeline's registers, spills,
+  // shared memory... (VULKANITE_PIPELINE_STATISTICS=1 prints them).
+  bool pipeline_statistics = false;
   // Loop iterations one invocation may run in all (every loop of the shader together) before the
   // driver stops them without an error: Mesa's llvmpipe caps them at 65535
   // (LP_MAX_TGSI_LOOP_ITERATIONS), after which every loop runs once. 0: no such cap.

@@ -4,7 +4,50 @@
 
 #include <volk.h>
 
+#include <cstdio>
+
 namespace vulkanite::runtime {
+namespace {
+
+// One stderr line per executable of the pipeline: what the driver reports about it (NVIDIA:
+// registers, local memory (spills), shared memory, ...), the first thing to read when a kernel
+// is slower than its memory traffic implies.
+void print_statistics(VkDevice device, VkPipeline pipeline, const KernelDesc& desc) {
+  VkPipelineInfoKHR pipeline_info{VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR};
+  pipeline_info.pipeline = pipeline;
+  std::uint32_t executables = 0;
+  check(vkGetPipelineExecutablePropertiesKHR(device, &pipeline_info, &executables, nullptr),
+        "vkGetPipelineExecutablePropertiesKHR");
+  std::string constants;
+  for (auto c : desc.constants) constants.append(" ").append(std::to_string(c));
+  for (std::uint32_t e = 0; e < executables; ++e) {
+    VkPipelineExecutableInfoKHR executable{VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR};
+    executable.pipeline = pipeline;
+    executable.executableIndex = e;
+    std::uint32_t count = 0;
+    check(vkGetPipelineExecutableStatisticsKHR(device, &executable, &count, nullptr),
+          "vkGetPipelineExecutableStatisticsKHR");
+    std::vector<VkPipelineExecutableStatisticKHR> statistics(count, {VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR});
+    check(vkGetPipelineExecutableStatisticsKHR(device, &executable, &count, statistics.data()),
+          "vkGetPipelineExecutableStatisticsKHR");
+    std::string line = "pipeline statistics: " + desc.name + " (workgroup " + std::to_string(desc.workgroup_size) +
+                       ", constants" + (constants.empty() ? " none" : constants) + "):";
+    for (const auto& s : statistics) {
+      line.append(" ").append(s.name).append("=");
+      switch (s.format) {
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR: line += s.value.b32 ? "true" : "false"; break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR: line += std::to_string(s.value.i64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR: line += std::to_string(s.value.u64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR: line += std::to_string(s.value.f64); break;
+        default: line += "?";
+      }
+      line += ";";
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+}
+
+}  // namespace
 
 Kernel::Kernel(Context& context, KernelDesc desc) : desc_(std::move(desc)) {
   const VkDevice device = context.device();
@@ -63,11 +106,13 @@ Kernel::Kernel(Context& context, KernelDesc desc) : desc_(std::move(desc)) {
   info.stage.pName = "main";
   info.stage.pSpecializationInfo = &specialization;
   info.layout = layout;
+  if (context.pipeline_statistics()) info.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
   VkPipeline pipeline = VK_NULL_HANDLE;
   const VkResult result =
       vkCreateComputePipelines(device, context.pipeline_cache(), 1, &info, nullptr, &pipeline);
   if (result != VK_SUCCESS) throw VulkanError("vkCreateComputePipelines (" + desc_.name + ")", result);
   pipeline_ = Unique<VkPipeline>(device, pipeline);
+  if (context.pipeline_statistics()) print_statistics(device, pipeline, desc_);
 }
 
 std::uint32_t Kernel::groups_for(std::uint64_t items) const {
