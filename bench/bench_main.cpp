@@ -1,12 +1,10 @@
 // The main of every benchmark executable: parses Vulkanite's own flags (and removes them, since
 // Google Benchmark rejects flags it does not know), opens one Context, records the device,
 // driver and commit in the report's context, registers the executable's benchmarks and runs them.
-#include "algorithms/copy.hpp"
 #include "bench/gpu_bench.hpp"
 
 #include <vulkanite/version.hpp>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -26,8 +24,8 @@ constexpr const char* kUsage =
     "  --sizes-mib=A,B,...   copy and transfer sizes (default: 64,256,1024 on GPUs, 16,64 on CPU devices)\n"
     "  --copy-groups=A,B,... Copier workgroup counts to try (default: 0 = one invocation per unroll words)\n"
     "  --reps=N              reps recorded into one submission (default: ~1 GiB of traffic per submission)\n"
-    "  --warmup-s=X          seconds of copying before the first benchmark, so that a GPU that idled at low\n"
-    "                        clocks is at its working clocks when measured (default 2 on GPUs, 0 on CPU devices)\n\n";
+    "  --warmup-s=X          seconds each benchmark runs its own work untimed first, so that a GPU that idled\n"
+    "                        while the host prepared it is at its working clocks (default 0.5 on GPUs, 0 on CPUs)\n\n";
 
 template <class T>
 std::vector<T> parse_list(std::string_view text) {
@@ -87,26 +85,6 @@ void add_context(const runtime::Context& context, const Options& options) {
   benchmark::AddCustomContext("time", "GPU timestamps per rep, except benchmarks named .../wall (wall clock)");
 }
 
-// Keeps the GPU busy copying 256 MiB back and forth for `seconds`. An idle GPU starts at low
-// clocks and takes a while to reach its working ones. The H100 runs suggest this distorted the
-// first benchmarks of an executable (5 sigma-clipping cycles measured faster than 3, the later
-// benchmark; docs/benchmarks.md); to be confirmed with and without this warm-up.
-void warm_up(runtime::Context& context, double seconds) {
-  if (seconds <= 0) return;
-  const VkDeviceSize bytes = 256ull << 20;
-  runtime::Buffer a(context, bytes), b(context, bytes);
-  const algorithms::Copier copier(context);
-  runtime::Sequence sequence(context);
-  const auto start = std::chrono::steady_clock::now();
-  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
-    for (int r = 0; r < 16; ++r) {
-      copier.record(sequence, r % 2 ? b : a, r % 2 ? a : b, bytes);
-      sequence.barrier();
-    }
-    sequence.run();
-  }
-}
-
 }  // namespace
 }  // namespace vulkanite::bench
 
@@ -118,7 +96,6 @@ int main(int argc, char** argv) {
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     runtime::Context context({.device = options.device});
     bench::add_context(context, options);
-    bench::warm_up(context, options.warmup_s.value_or(context.info().type == "cpu" ? 0.0 : 2.0));
     const bench::Harness harness{context, std::move(options)};
     bench::register_benchmarks(harness);
     benchmark::RunSpecifiedBenchmarks();

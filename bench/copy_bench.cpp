@@ -66,7 +66,7 @@ void driver_copy(benchmark::State& state, const Harness& harness, VkDeviceSize b
   const double moved = 2.0 * static_cast<double>(bytes);
   const std::uint32_t reps = harness.reps_for(moved);
   runtime::Sequence sequence(harness.context, 0);
-  measure_wall(state, moved, reps, harness.options.peak_gbs, [&](std::uint64_t first) {
+  measure_wall(state, harness, moved, reps, harness.options.peak_gbs, [&](std::uint64_t first) {
     for (std::uint64_t i = first; i < first + reps; ++i) {
       const std::size_t k = i % pairs.sources.size();
       sequence.copy(pairs.sources[k], pairs.destinations[k], bytes);
@@ -84,7 +84,7 @@ void transfer(benchmark::State& state, const Harness& harness, VkDeviceSize byte
   runtime::Buffer device(harness.context, bytes);
   std::vector<std::byte> host(bytes, std::byte{1});
   runtime::Transfer transfer(harness.context, slot_bytes);
-  measure_wall(state, static_cast<double>(bytes), 1, harness.options.pcie_gbs, [&](std::uint64_t) {
+  measure_wall(state, harness, static_cast<double>(bytes), 1, harness.options.pcie_gbs, [&](std::uint64_t) {
     if (upload) transfer.upload(host, device);
     else transfer.download(device, 0, host);
   });

@@ -65,9 +65,19 @@ void report_throughput(benchmark::State& state, double bytes_per_rep, std::uint6
   if (peak_gbs) state.counters["fraction_of_peak"] = gbs / *peak_gbs;
 }
 
+void warm_up(const Harness& harness, const std::function<void()>& batch) {
+  const auto start = Clock::now();
+  do batch();
+  while (seconds_since(start) < harness.warmup_seconds());
+}
+
 void measure_stream(benchmark::State& state, const Harness& harness, const std::vector<io::Frame>& frames,
                     const FrameStream& stream_batch) {
   const std::size_t per_batch = harness.cpu_device() ? 4 : 64;
+  warm_up(harness, [&] {
+    std::size_t next = 0;
+    stream_batch([&]() -> const io::Frame* { return next == per_batch ? nullptr : &frames[next++ % frames.size()]; });
+  });
   std::uint64_t streamed = 0;
   double seconds = 0;
   for (auto _ : state) {
@@ -97,7 +107,7 @@ void measure_gpu(benchmark::State& state, const Harness& harness, const GpuWork&
     }
     sequence.run();
   };
-  run_batch();  // first use (page mapping, pipeline upload, clocks ramping up) stays out of the figures
+  warm_up(harness, run_batch);  // first use (page mapping, pipeline upload, clocks ramping up) stays out of the figures
 
   double gpu_seconds = 0, wall_seconds = 0;
   std::uint64_t reps = 0;
@@ -127,11 +137,13 @@ void measure_gpu(benchmark::State& state, const Harness& harness, const GpuWork&
     for (const auto& [name, s] : kernel_seconds) state.counters[name + "_us"] = s / n * 1e6;
 }
 
-void measure_wall(benchmark::State& state, double bytes_per_rep, std::uint32_t reps, std::optional<double> peak_gbs,
-                  const std::function<void(std::uint64_t first_index)>& run_batch) {
+void measure_wall(benchmark::State& state, const Harness& harness, double bytes_per_rep, std::uint32_t reps,
+                  std::optional<double> peak_gbs, const std::function<void(std::uint64_t first_index)>& run_batch) {
   std::uint64_t next = 0;
-  run_batch(next);  // warm-up, as in measure_gpu
-  next += reps;
+  warm_up(harness, [&] {
+    run_batch(next);
+    next += reps;
+  });
   double wall_seconds = 0;
   while (state.KeepRunningBatch(reps)) {
     const auto start = Clock::now();

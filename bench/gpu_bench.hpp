@@ -24,7 +24,7 @@ struct Options {
   std::vector<std::uint64_t> sizes_mib;  // --sizes-mib=64,256: copy and transfer sizes
   std::vector<std::uint32_t> copy_groups;  // --copy-groups=0,1056: Copier workgroup counts (0 = cover once)
   std::optional<std::uint32_t> reps;  // --reps=: reps recorded into one submission
-  std::optional<double> warmup_s;     // --warmup-s=: seconds of GPU work before the first benchmark
+  std::optional<double> warmup_s;     // --warmup-s=: seconds of each benchmark's own work before it is timed
 };
 
 struct Harness {
@@ -32,6 +32,11 @@ struct Harness {
   Options options;
 
   bool cpu_device() const { return context.info().type == "cpu"; }
+  // Seconds each benchmark runs its own work untimed first. A GPU idles at low clocks while the
+  // host prepares a benchmark (an integration matrix takes seconds) and needs a few hundred
+  // milliseconds of work to reach its working clocks: on the H100 one untimed batch was not
+  // enough (a 1D integration measured 366 us after a matrix build and 98 us after other GPU work).
+  double warmup_seconds() const { return options.warmup_s.value_or(cpu_device() ? 0.0 : 0.5); }
   // Reps per submission: enough that a batch moves ~1 GiB, so that the submission's fixed cost
   // is a small part of the end-to-end time per rep; 2 on CPU devices to keep llvmpipe runs short.
   std::uint32_t reps_for(double bytes_per_rep) const;
@@ -69,8 +74,11 @@ void measure_gpu(benchmark::State& state, const Harness& harness, const GpuWork&
 
 // For work without timestamps (vkCmdCopyBuffer, transfers): Time = wall time of
 // `run_batch(first_index)`, which does `reps` reps, divided by `reps`.
-void measure_wall(benchmark::State& state, double bytes_per_rep, std::uint32_t reps, std::optional<double> peak_gbs,
-                  const std::function<void(std::uint64_t first_index)>& run_batch);
+void measure_wall(benchmark::State& state, const Harness& harness, double bytes_per_rep, std::uint32_t reps,
+                  std::optional<double> peak_gbs, const std::function<void(std::uint64_t first_index)>& run_batch);
+
+// Calls `batch` until Harness::warmup_seconds have passed, at least once.
+void warm_up(const Harness& harness, const std::function<void()>& batch);
 
 // End-to-end streaming of frames from host memory: `stream_batch(next)` streams the frames `next`
 // yields (`frames` cycled, batches of 4 on CPU devices, else 64). Time = wall time per frame;

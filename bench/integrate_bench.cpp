@@ -169,7 +169,7 @@ void host_to_device_dma(benchmark::State& state, const Harness& harness) {
   std::memcpy(host.mapped().data(), shared().frames[0].data.data(), bytes);
   runtime::Sequence sequence(context);
   const std::uint32_t reps = harness.cpu_device() ? 2 : 32;
-  measure_wall(state, static_cast<double>(bytes), reps, harness.options.pcie_gbs, [&](std::uint64_t) {
+  measure_wall(state, harness, static_cast<double>(bytes), reps, harness.options.pcie_gbs, [&](std::uint64_t) {
     for (std::uint32_t r = 0; r < reps; ++r) sequence.copy(host, device, bytes);
     sequence.run();
   });
@@ -203,6 +203,16 @@ void register_benchmarks(const Harness& harness) {
     for (const auto& op : operations(setup.matrix.azimuthal_bins > 0))
       add("gpu_resident/" + setup.name + "/" + op.name, true,
           [&h, &setup, op](benchmark::State& s) { gpu_resident(s, h, setup, op); });
+  // The lanes per bin (the workgroup size; it also fixes the bits) against the default's 256.
+  for (const std::uint32_t lanes : {64u, 128u, 512u, 1024u}) {
+    add("gpu_resident/" + all[0].name + "/integrate_poisson/lanes:" + std::to_string(lanes), true, [&h, lanes](benchmark::State& s) {
+      gpu_resident(s, h, all[0], {"", reference::IntegrationParams{.error_model = ErrorModel::poisson, .lanes = lanes}});
+    });
+    add("gpu_resident/" + all[0].name + "/sigma_clip_poisson_cycle3/lanes:" + std::to_string(lanes), true,
+        [&h, lanes](benchmark::State& s) {
+          gpu_resident(s, h, all[0], {"", reference::SigmaClipParams{.integration = {.error_model = ErrorModel::poisson, .lanes = lanes}, .cycles = 3}});
+        });
+  }
   add("host_to_device_dma/pilatus6m_int32/wall", true, [&h](benchmark::State& s) { host_to_device_dma(s, h); });
   for (const std::size_t in_flight : {1, 3})
     for (const auto& op : operations(false))
