@@ -1,6 +1,7 @@
 // The per-bin engine behind reference::integrate and reference::sigma_clip, step for step the
 // twin of shaders/common/bin_statistics.glsl: lane t of a bin's L lanes visits the bin's entries
-// t, t + L, t + 2L, ... in order; the lanes' partial sums then combine along the fixed
+// t, t + L, t + 2L, ... in order, in rounds of kBinBatch entries summed plainly and folded into
+// the lane's compensated sums; the lanes' partial sums then combine along the fixed
 // neighbours-first tree of shaders/common/reduction.glsl. Every float operation is IEEE
 // binary32 with ftz applied where the shader applies it (inputs, products, sums), divisions and
 // square roots are correctly rounded (cr_div, cr_sqrt).
@@ -25,6 +26,7 @@ using Pixel = PreprocessedPixel;
 bool finite(float x) { return (std::bit_cast<std::uint32_t>(x) & 0x7f800000u) != 0x7f800000u; }
 float mul(float a, float b) { return ftz(a * b); }
 float sub(float a, float b) { return ftz(a - b); }
+float add(float a, float b) { return ftz(a + b); }
 float total(SumPair p) { return ftz(p[0] + p[1]); }
 
 }  // namespace
@@ -52,6 +54,11 @@ PreprocessedPixel preprocess_pixel(std::span<const float> frame, const PixelCorr
 }
 
 namespace {
+
+// Plain flushed sums of one lane's round of kBinBatch entries.
+struct RoundSums {
+  float signal = 0, variance = 0, normalization = 0, normalization_squared = 0, count = 0;
+};
 
 // Compensated sums of one lane, or of a subtree of lanes; `pixels` counts the entries exactly.
 struct BinSums {
@@ -88,20 +95,30 @@ struct Bin {
   const IntegrationParams* params;
   std::uint32_t lanes, first, last;
 
-  // One pass over the bin's entries, lane by lane, then the tree. `mean` (finite) switches the
-  // pass to the azimuthal model's second pass: only the variance sum, of (c (s - mean n))^2.
+  // One pass over the bin's entries, lane by lane, in rounds of kBinBatch entries whose plain
+  // sums fold into the lane's compensated sums, then the tree. `visit` adds one entry to a round.
   template <class Visit>
   BinSums pass(const ClipHistory& history, Visit visit) const {
     std::vector<BinSums> acc(lanes);
     for (std::uint32_t t = 0; t < lanes; ++t) {
       BinSums a;
-      for (std::uint32_t k = first + t; k < last; k += lanes) {
-        const float c = matrix.coefficient.empty() ? 1.0f : ftz(matrix.coefficient[k]);
-        if (!(c > 0.0f)) continue;
-        const Pixel px = preprocess_pixel(frame, *corrections, *params, matrix.pixel[k]);
-        if (!px.valid || !history.keeps(px)) continue;
-        visit(a, c, px);
-        a.pixels += 1;
+      for (std::uint32_t k0 = first + t; k0 < last; k0 += kBinBatch * lanes) {
+        RoundSums round;
+        for (std::uint32_t b = 0; b < kBinBatch; ++b) {
+          const std::uint32_t k = k0 + b * lanes;
+          if (k >= last) break;
+          const float c = matrix.coefficient.empty() ? 1.0f : ftz(matrix.coefficient[k]);
+          if (!(c > 0.0f)) continue;
+          const Pixel px = preprocess_pixel(frame, *corrections, *params, matrix.pixel[k]);
+          if (!px.valid || !history.keeps(px)) continue;
+          visit(round, c, px);
+          a.pixels += 1;
+        }
+        a.signal = compensated_add(a.signal, round.signal);
+        a.variance = compensated_add(a.variance, round.variance);
+        a.normalization = compensated_add(a.normalization, round.normalization);
+        a.normalization_squared = compensated_add(a.normalization_squared, round.normalization_squared);
+        a.count = compensated_add(a.count, round.count);
       }
       acc[t] = a;
     }
@@ -112,20 +129,20 @@ struct Bin {
 
   BinSums sums(const ClipHistory& history) const {
     const bool azimuthal = params->error_model == ErrorModel::azimuthal;
-    BinSums s = pass(history, [&](BinSums& a, float c, const Pixel& px) {
+    BinSums s = pass(history, [&](RoundSums& r, float c, const Pixel& px) {
       const float cn = mul(c, px.normalization);
-      a.signal = compensated_add(a.signal, mul(c, px.signal));
-      if (!azimuthal) a.variance = compensated_add(a.variance, mul(mul(c, c), px.variance));
-      a.normalization = compensated_add(a.normalization, cn);
-      a.normalization_squared = compensated_add(a.normalization_squared, mul(cn, cn));
-      a.count = compensated_add(a.count, c);
+      r.signal = add(r.signal, mul(c, px.signal));
+      if (!azimuthal) r.variance = add(r.variance, mul(mul(c, c), px.variance));
+      r.normalization = add(r.normalization, cn);
+      r.normalization_squared = add(r.normalization_squared, mul(cn, cn));
+      r.count = add(r.count, c);
     });
     if (azimuthal && s.pixels > 0) {
       // pyFAI's azimuthal variance, sum (c n)^2 (s / n - mean)^2, as sum (c (s - mean n))^2.
       const float mean = cr_div(total(s.signal), total(s.normalization));
-      s.variance = pass(history, [&](BinSums& a, float c, const Pixel& px) {
+      s.variance = pass(history, [&](RoundSums& r, float c, const Pixel& px) {
                      const float d = mul(c, sub(px.signal, mul(mean, px.normalization)));
-                     a.variance = compensated_add(a.variance, mul(d, d));
+                     r.variance = add(r.variance, mul(d, d));
                    }).variance;
     }
     return s;
@@ -204,8 +221,10 @@ IntegrationResult bin_statistics(CsrView m, std::span<const float> frame, const 
 }  // namespace
 
 void check_params(const IntegrationParams& params) {
-  if (params.lanes != 0 && (params.lanes > 256 || (params.lanes & (params.lanes - 1)) != 0))
-    throw std::invalid_argument("lanes per bin must be a power of two up to 256, not " + std::to_string(params.lanes));
+  // 1024: the largest workgroup any Vulkan device offers (a device offering fewer refuses the
+  // kernel with its limit in the message).
+  if (params.lanes != 0 && (params.lanes > 1024 || (params.lanes & (params.lanes - 1)) != 0))
+    throw std::invalid_argument("lanes per bin must be a power of two up to 1024, not " + std::to_string(params.lanes));
 }
 
 void check_params(const SigmaClipParams& params) {

@@ -54,10 +54,14 @@ struct IntegrationResult {
   std::vector<std::uint32_t> pixels;  // matrix entries that contributed (after clipping, if any)
 };
 
+// Entries a lane sums plainly before folding them into its compensated sums (the GLSL twin's
+// kBatch in shaders/common/bin_statistics.glsl); like the lanes, it fixes the bits.
+constexpr std::uint32_t kBinBatch = 4;
+
 // Invocations per bin for this matrix: 32 for small bins (2D), up to 256 for large ones (1D).
 std::uint32_t integration_lanes(CsrView matrix);
 
-// Throws std::invalid_argument for parameters no kernel accepts (lanes not a power of two <= 256).
+// Throws std::invalid_argument for parameters no kernel accepts (lanes not a power of two <= 1024).
 void check_params(const IntegrationParams& params);
 
 // pyFAI's preprocessing of pixel i: signal = raw - dark, its variance per the error model (0 for

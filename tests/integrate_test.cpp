@@ -118,7 +118,8 @@ template <class T>
 void check_bit_identity(runtime::Context& context, const Case& c, std::uint32_t seed) {
   std::mt19937 rng(seed);
   const std::size_t pixels = 20000;
-  // Empty bins, single-entry bins, bins smaller and larger than the lanes, one huge bin.
+  // Empty bins, single-entry bins, bins smaller and larger than the lanes, one huge bin: bins
+  // within the batch x lanes entries that stay in registers through the clipping cycles, and beyond.
   const auto m = random_matrix(pixels, 61, {0, 1, 5, 31, 32, 33, 200, 900, 4000}, c.coefficients, rng);
   const auto corrections = random_corrections(pixels, c.dark, c.variance_array, rng);
   const auto frame = random_frame<T>(pixels, rng);

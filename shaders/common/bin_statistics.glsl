@@ -1,8 +1,9 @@
 // Per-bin statistics over a CSR pixel -> bin matrix: pyFAI's integration (sums of signal,
 // variance, normalization, its square and count; intensity, std, sem) and sigma clipping on top.
 // One workgroup handles one bin at a time: lane t visits the bin's entries t, t + L, ... in
-// order, then the lanes combine along the fixed neighbours-first tree, so the bits depend on
-// the lane count L (the workgroup size) only, never on the device. Every operation that rounds is
+// order (in rounds of kBatch, see bin_pass), then the lanes combine along the fixed
+// neighbours-first tree, so the bits depend on the lane count L (the workgroup size) only, never
+// on the device. Every operation that rounds is
 // `precise` and flushed (ftz) where the twin flushes.
 //
 // Needs, declared before the include: `layout(local_size_x_id = 0) in;`, and the constant
@@ -127,9 +128,15 @@ BinSums reduce_bin_sums(BinSums s) {
   return r;
 }
 
-// Entries a lane loads before it adds any: the adds must stay in entry order, but the loads
-// need not wait for them, and one memory round trip per entry would leave the pass latency-bound.
-const uint kBatch = 4u;
+// A lane takes its entries in rounds of kBatch (entries k0, k0 + L, ..., k0 + (kBatch - 1) L):
+// it loads the round's entries before it adds any (one memory round trip per entry would leave
+// the pass latency-bound), adds them in entry order with plain flushed float sums, and folds
+// those into its compensated sums once per round. Compensating every entry cost about three
+// times the arithmetic of the whole pass on the H100 (the pass was compute-bound); a round's
+// plain sum of 4 values loses at most 3 ulps before it is folded, so the result keeps the
+// accuracy of compensated sums to within a few ulps. kBatch is part of the bits (as L is):
+// the reference takes its entries in the same rounds.
+const uint kBatch = 4u;  // reference: kBinBatch
 
 // One pass over entries [first, last) of a bin. variance_mean_pass: the azimuthal model's second
 // pass, only sum (c (s - mean n))^2 with the given mean.
@@ -149,22 +156,28 @@ BinSums bin_pass(uint first, uint last, uint clip_cycles, bool variance_mean_pas
         batch[b] = pixel_value(entry_pixel[k], k);
       }
     }
+    float signal = 0.0, variance = 0.0, normalization = 0.0, normalization_squared = 0.0, count = 0.0;
     for (uint b = 0u; b < kBatch; ++b) {
       PixelValue px = batch[b];
       if (!(c[b] > 0.0) || !px.valid || !kept(px, clip_cycles)) continue;
       if (variance_mean_pass) {
         float d = mul(c[b], sub(px.signal, mul(mean, px.normalization)));
-        a.variance = compensated_add(a.variance, mul(d, d));
+        variance = add_ftz(variance, mul(d, d));
       } else {
         float cn = mul(c[b], px.normalization);
-        a.signal = compensated_add(a.signal, mul(c[b], px.signal));
-        if (!azimuthal) a.variance = compensated_add(a.variance, mul(mul(c[b], c[b]), px.variance));
-        a.normalization = compensated_add(a.normalization, cn);
-        a.normalization_squared = compensated_add(a.normalization_squared, mul(cn, cn));
-        a.count = compensated_add(a.count, c[b]);
+        signal = add_ftz(signal, mul(c[b], px.signal));
+        if (!azimuthal) variance = add_ftz(variance, mul(mul(c[b], c[b]), px.variance));
+        normalization = add_ftz(normalization, cn);
+        normalization_squared = add_ftz(normalization_squared, mul(cn, cn));
+        count = add_ftz(count, c[b]);
       }
       a.pixels += 1u;
     }
+    a.signal = compensated_add(a.signal, signal);
+    a.variance = compensated_add(a.variance, variance);
+    a.normalization = compensated_add(a.normalization, normalization);
+    a.normalization_squared = compensated_add(a.normalization_squared, normalization_squared);
+    a.count = compensated_add(a.count, count);
   }
   return reduce_bin_sums(a);
 }

@@ -71,6 +71,8 @@ float cr_div(float a, float b) {
   uint sign = (x ^ y) & kSignBit;
   uint ax = x & 0x7fffffffu, ay = y & 0x7fffffffu;
   if (bits_is_nan(x) || bits_is_nan(y)) return uintBitsToFloat(kCanonicalNan);
+  // a / 1 = a exactly: skips the long division for the usual normalization of 1 (no corrections).
+  if (y == 0x3f800000u) return a;
   if ((ax == kInfinityBits && ay == kInfinityBits) || (ax == 0u && ay == 0u))
     return uintBitsToFloat(kCanonicalNan);
   if (ax == kInfinityBits || ay == 0u) return uintBitsToFloat(sign | kInfinityBits);
