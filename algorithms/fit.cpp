@@ -1,5 +1,6 @@
 #include "algorithms/fit.hpp"
 
+#include "algorithms/fit_expression.hpp"
 #include "runtime/buffer.hpp"
 #include "runtime/sequence.hpp"
 #include "runtime/transfer.hpp"
@@ -26,6 +27,11 @@ std::uint32_t next_power_of_two(std::size_t v) {
 
 bool is_power_of_two(std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
+// From this many parameters on, the step's linear algebra runs on all lanes of a fit
+// (kParallelStep in shaders/fit/fit_step.glsl); below, on lane 0 alone.
+constexpr std::uint32_t kParallelStepParameters = 8;
+bool parallel_step(std::uint32_t parameters) { return parameters >= kParallelStepParameters; }
+
 // A device buffer of at least one element (Vulkan has no empty buffers; unused bindings get one).
 template <class T>
 runtime::Array<T> device_array(runtime::Context& context, std::size_t count) {
@@ -44,7 +50,7 @@ Fitter::Fitter(runtime::Context& context, reference::FitSettings<float> settings
     : context_(&context),
       settings_(std::move(settings)),
       requested_(shape),
-      parameters_(reference::parameter_count(settings_.model, settings_.dips)) {
+      parameters_(reference::parameter_count(settings_)) {
   if (shape.workgroup_size != 0 && (!is_power_of_two(shape.workgroup_size) || shape.workgroup_size > kMaxWorkgroupSize))
     throw std::invalid_argument("fit workgroup size " + std::to_string(shape.workgroup_size) +
                                 " is not a power of two up to 256");
@@ -53,22 +59,40 @@ Fitter::Fitter(runtime::Context& context, reference::FitSettings<float> settings
   if (shape.workgroup_size != 0 && shape.lanes_per_fit > shape.workgroup_size)
     throw std::invalid_argument("fit lanes per fit " + std::to_string(shape.lanes_per_fit) +
                                 " exceed the workgroup size " + std::to_string(shape.workgroup_size));
+  // Beside the pipeline cache: the same directory, the same lifetime.
+  if (settings_.expression)
+    expression_spirv_ =
+        compile_fit_expression(*settings_.expression, context.pipeline_cache_file().parent_path()).spirv;
 }
 
+std::string Fitter::kernel_name() const {
+  return settings_.expression ? "fit_expression" : "fit_" + std::string(reference::model_name(settings_.model));
+}
+
+std::span<const std::uint32_t> Fitter::spirv() const {
+  return settings_.expression ? std::span<const std::uint32_t>(expression_spirv_) : std::span(shaders::fit);
+}
+
+// Shared memory of shaders/fit/fit.comp: per fit a work area (its L point rows of 2P + 3 words,
+// P + 3 for least squares, or its step's P x P matrix and two vectors), two sets of sums and of
+// parameters, two flags; the entry table.
 std::uint32_t Fitter::shared_bytes(FitShape s) const {
-  const std::uint32_t p = parameters_, e = (p + 1) * (p + 2) / 2, w = s.workgroup_size;
-  const std::uint32_t fits = w / s.lanes_per_fit;
-  const std::uint32_t words = w * (p + 3) + fits * (2 * e + 4 * p + p * p + 6) + 2 * e + 1;
+  const std::uint32_t p = parameters_, e = (p + 1) * (p + 2) / 2, l = s.lanes_per_fit;
+  const std::uint32_t row = settings_.estimator == reference::Estimator::least_squares ? p + 3 : 2 * p + 3;
+  const std::uint32_t work = std::max(l * row, p * p + 2 * p);
+  const std::uint32_t words = (s.workgroup_size / l) * (work + 2 * e + 2 * p + 2) + e;
   return 4 * words;
 }
 
 // Lanes: enough to cover the points in few rounds, at most 32 (a sum over points per entry and
-// round keeps each lane busy enough). Workgroup: 64 invocations unless shared memory is short.
+// round keeps each lane busy enough). Workgroup: 64 invocations unless shared memory is short;
+// 32 where the step runs on all lanes (kParallelStepParameters): its barriers (about 2P a step)
+// then hold one fit's lanes only, and a fit that converges frees its workgroup at once.
 FitShape Fitter::shape(std::size_t points) const {
   FitShape s = requested_;
   if (s.lanes_per_fit == 0) s.lanes_per_fit = std::min<std::uint32_t>(32, next_power_of_two(points));
   if (s.workgroup_size == 0) {
-    s.workgroup_size = std::max<std::uint32_t>(64, s.lanes_per_fit);
+    s.workgroup_size = std::max<std::uint32_t>(parallel_step(parameters_) ? 32 : 64, s.lanes_per_fit);
     while (s.workgroup_size > s.lanes_per_fit && shared_bytes(s) > context_->limits().maxComputeSharedMemorySize)
       s.workgroup_size /= 2;
   }
@@ -83,11 +107,18 @@ FitShape Fitter::shape(std::size_t points) const {
   return s;
 }
 
+// The invocation with the most loop iterations: one round of points is its point's row (the
+// model's loops, about 3P) and its entries' sums over L rows; a step is lane 0's factorization
+// and substitutions, serial or on ceil(P/L) rows. llvmpipe counts a loop as long as any lane of
+// a SIMD group runs it, so the counts it reached (where it cut fits of P = 11..26 parameters on
+// L = 8..32 lanes) were up to 1.25 times this model's: it is scaled by 4/3.
 std::uint64_t Fitter::loop_iterations(FitShape s, std::size_t points, std::uint32_t iterations) const {
   const std::uint64_t p = parameters_, e = (p + 1) * (p + 2) / 2, l = s.lanes_per_fit;
-  const std::uint64_t evaluation = ((points + l - 1) / l) * ((e + l - 1) / l) * (l + 1);
-  const std::uint64_t step = p * p * p / 6 + 2 * p * p + evaluation;  // lane 0's Cholesky and solve
-  return (std::uint64_t{iterations} + 2) * step + p * p;
+  const std::uint64_t owned = (e + l - 1) / l, rows = (p + l - 1) / l, fits = s.workgroup_size / l;
+  const std::uint64_t evaluation = ((points + l - 1) / l) * (owned * (l + 2) + 3 * p + 2) + p + 64;
+  const std::uint64_t step = parallel_step(parameters_) ? (rows + 1) * p * p / 2 + 2 * p * rows + 8 * p + owned + fits
+                                                        : p * p * p / 6 + 2 * p * p + 5 * p + e + fits;
+  return (std::uint64_t{iterations} + 2) * (step + evaluation) * 4 / 3 + (e / s.workgroup_size + 1) * (p + 1);
 }
 
 // Mesa's llvmpipe stops every loop of a shader after 65535 iterations in all (DeviceInfo::
@@ -115,7 +146,7 @@ const runtime::Kernel& Fitter::kernel(FitShape s) {
   auto& slot = kernels_[{s.workgroup_size, s.lanes_per_fit}];
   if (!slot)
     slot = std::make_unique<runtime::Kernel>(
-        *context_, runtime::KernelDesc{"fit_" + std::string(reference::model_name(settings_.model)), shaders::fit, 8,
+        *context_, runtime::KernelDesc{kernel_name(), spirv(), 8,
                                        sizeof(FitPush), s.workgroup_size,
                                        {static_cast<std::uint32_t>(settings_.model), parameters_, s.lanes_per_fit,
                                         static_cast<std::uint32_t>(settings_.estimator)}});
@@ -123,7 +154,7 @@ const runtime::Kernel& Fitter::kernel(FitShape s) {
 }
 
 reference::FitResult<float> Fitter::run(const reference::FitInput<float>& input) {
-  const std::uint32_t p = parameters_, dims = reference::model_dimensions(settings_.model);
+  const std::uint32_t p = parameters_, dims = reference::model_dimensions(settings_);
   reference::check_input(input, settings_, p, dims);
   const std::size_t n = input.fits, m = input.points;
   reference::FitResult<float> result{std::vector<float>(n * p), std::vector<float>(n * p),

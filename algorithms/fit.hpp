@@ -12,7 +12,9 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace vulkanite::algorithms {
 
@@ -36,7 +38,9 @@ struct FitShape {
 
 class Fitter {
  public:
-  // Throws std::invalid_argument for an unknown model or a bad dip count.
+  // Throws std::invalid_argument for an unknown model or a bad dip count. A model given as an
+  // expression (settings.expression) is compiled here, or read from the shader cache beside the
+  // context's pipeline cache (algorithms/fit_expression.hpp).
   Fitter(runtime::Context& context, reference::FitSettings<float> settings, FitShape shape = {});
 
   // Checks the input (reference::check_input: the same errors as the reference), uploads it in
@@ -51,11 +55,13 @@ class Fitter {
   std::uint32_t parameters() const noexcept { return parameters_; }
 
   // An upper estimate of the loop iterations one invocation runs for a fit of `points` points
-  // that takes `iterations` steps (lane 0's factorization and solve, the evaluation rounds).
+  // that takes `iterations` steps (the factorization and solve, the evaluation rounds).
   std::uint64_t loop_iterations(FitShape shape, std::size_t points, std::uint32_t iterations) const;
 
  private:
   const runtime::Kernel& kernel(FitShape shape);
+  std::string kernel_name() const;
+  std::span<const std::uint32_t> spirv() const;  // built in, or the expression's
   // Throws std::invalid_argument on llvmpipe for fits past its loop budget (fit.cpp says why).
   void check_device_budget(FitShape shape, std::size_t points, std::span<const std::uint32_t> iterations) const;
 
@@ -63,6 +69,7 @@ class Fitter {
   reference::FitSettings<float> settings_;
   FitShape requested_;
   std::uint32_t parameters_;
+  std::vector<std::uint32_t> expression_spirv_;  // empty for built-in models
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<runtime::Kernel>> kernels_;
 };
 

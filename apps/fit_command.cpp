@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 
 #include "algorithms/fit.hpp"
@@ -93,19 +94,19 @@ std::vector<float> read_coordinates(const FitOptions& o, std::size_t points, std
   return std::vector<float>(a.values.begin(), a.values.end());
 }
 
+// `label`: "model gauss1d" or "the expression", for messages.
 std::vector<float> initial_values(const FitOptions& o, const Job& job, FitModel model, std::uint32_t dips,
-                                  std::uint32_t np) {
+                                  const std::vector<std::string>& names, const std::string& label) {
   const std::size_t fits = job.cube.fits, points = job.cube.points;
-  const auto names = parameter_names(model, dips);
+  const auto np = static_cast<std::uint32_t>(names.size());
   std::string listed;
   for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;
   std::vector<float> initial;
   if (!o.init.empty()) {
     const auto v = parse_numbers(o.init, "--init");
     if (v.size() != np)
-      throw std::invalid_argument("--init: " + std::to_string(v.size()) + " values; model " +
-                                  std::string(reference::model_name(model)) + " has " + std::to_string(np) +
-                                  " parameters (" + listed + ")");
+      throw std::invalid_argument("--init: " + std::to_string(v.size()) + " values; " + label + " has " +
+                                  std::to_string(np) + " parameters (" + listed + ")");
     for (std::size_t n = 0; n < fits; ++n) initial.insert(initial.end(), v.begin(), v.end());
   } else if (!o.init_file.empty()) {
     const auto a = read_array(o.init_file);
@@ -120,6 +121,9 @@ std::vector<float> initial_values(const FitOptions& o, const Job& job, FitModel 
                                   " values; [" + grid + std::to_string(np) + "] (or " + std::to_string(np) +
                                   " shared) needed (" + listed + ")");
     }
+  } else if (!o.expr.empty()) {
+    throw std::invalid_argument("--init or --init-file is needed for --expr (" + listed +
+                                "): expressions have no automatic guess");
   } else if (model == FitModel::odmr) {
     std::vector<float> x = job.x;
     if (x.empty())
@@ -173,17 +177,34 @@ void absolute_widths(FitModel model, std::uint32_t np, std::vector<float>& param
     for (const auto j : widths) parameters[base + j] = std::fabs(parameters[base + j]);
 }
 
+// The --expr model, its messages under the option's name.
+reference::FitExpression parse_expression(const FitOptions& o) {
+  if (!o.model.empty()) throw std::invalid_argument("--expr replaces --model: give one or the other");
+  if (!o.synthetic.empty()) throw std::invalid_argument("--expr needs a data file; --synthetic cubes have their model");
+  if (o.dips != 0) throw std::invalid_argument("--dips applies to the odmr model only");
+  try {
+    return reference::FitExpression(o.expr);
+  } catch (const std::invalid_argument& e) {
+    std::string message = e.what();
+    const std::string prefix = "expression: ";
+    if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+    throw std::invalid_argument("--expr: " + message);
+  }
+}
+
 }  // namespace
 
 CLI::App* add_fit_command(CLI::App& app, FitOptions& o) {
-  auto* cmd = app.add_subcommand("fit", "Batched Levenberg-Marquardt fits of a built-in model to every spectrum of a cube");
+  auto* cmd = app.add_subcommand(
+      "fit", "Batched Levenberg-Marquardt fits of a built-in model or an expression to every spectrum of a cube");
   cmd->add_option("data", o.data, "Data cube .npy or .h5: [y, x, point] or [fit, point] (see --axis)");
   cmd->add_option("--dataset", o.dataset, "HDF5 dataset of the data (default: /entry/data/data or CXI's)");
   cmd->add_option("--axis", o.axis, "Where the points are: last ([y, x, point]) or first ([point, y, x])")
       ->capture_default_str()->check(CLI::IsMember({"first", "last"}));
   cmd->add_option("--model", o.model, "Built-in model: " + all_models());
   cmd->add_option("--dips", o.dips, "Lorentzian dips of the odmr model (1 to 8; default 1)");
-  cmd->add_option("--expr", o.expr, "A model as an expression (not available yet)");
+  cmd->add_option("--expr", o.expr, "A model as an expression of x (and y) and p[0], p[1], ..., e.g. "
+                  "\"p[0]*exp(-0.5*((x-p[1])/p[2])^2)+p[3]\" (needs --init; docs/fit_cli.md)");
   cmd->add_option("--init", o.init, "Initial parameters v0,v1,... shared by every fit");
   cmd->add_option("--init-file", o.init_file, ".npy of initial parameters: [y, x, P], [fit, P] or [P]");
   cmd->add_option("--lower", o.lower, "Lower bounds, P values (-inf: none)");
@@ -195,7 +216,7 @@ CLI::App* add_fit_command(CLI::App& app, FitOptions& o) {
   cmd->add_option("--weights", o.weights, "Weights (1 / variance) of the same shape as the data, for wlsq");
   cmd->add_option("--max-iterations", o.max_iterations, "Steps per fit at most")->capture_default_str()
       ->check(CLI::Range(1u, 100000u));
-  cmd->add_option("--tolerance", o.tolerance, "Converged when chi2 falls by at most this fraction")
+  cmd->add_option("--tolerance", o.tolerance, "Converged when a step changes chi2 by at most this fraction")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--synthetic", o.synthetic, "Built-in data with known truth instead of a file: odmr2, odmr8, gauss2d");
   cmd->add_option("--size", o.size, "Synthetic image ROWSxCOLUMNS")->capture_default_str();
@@ -210,8 +231,8 @@ CLI::App* add_fit_command(CLI::App& app, FitOptions& o) {
 }
 
 int fit_command(const FitOptions& o, const std::string& device) {
-  if (!o.expr.empty())
-    throw std::invalid_argument("--expr: runtime expressions are not available yet; use --model (docs/fit_cli.md)");
+  std::optional<reference::FitExpression> expression;
+  if (!o.expr.empty()) expression = parse_expression(o);
   FitModel model = FitModel::gauss1d;
   std::uint32_t dips = o.dips == 0 ? 1 : o.dips;
   Job job;
@@ -226,28 +247,33 @@ int fit_command(const FitOptions& o, const std::string& device) {
       throw std::invalid_argument("--dips: the " + o.synthetic + " cube has " + std::to_string(synthetic_dips));
     dips = synthetic_dips;
   } else {
-    if (o.model.empty()) throw std::invalid_argument("--model is required (" + all_models() + ")");
-    const auto parsed = reference::parse_model(o.model);
-    if (!parsed) throw std::invalid_argument("--model: unknown model '" + o.model + "' (" + all_models() + ")");
-    model = *parsed;
+    if (o.model.empty() && !expression)
+      throw std::invalid_argument("--model (" + all_models() + ") or --expr is required");
+    if (!expression) {
+      const auto parsed = reference::parse_model(o.model);
+      if (!parsed) throw std::invalid_argument("--model: unknown model '" + o.model + "' (" + all_models() + ")");
+      model = *parsed;
+    }
     if (o.data.empty()) throw std::invalid_argument("a data file (or --synthetic) is required");
     job.cube = to_cube(read_array(o.data, o.dataset), o.axis == "first", o.data);
   }
   if (model != FitModel::odmr && o.dips != 0) throw std::invalid_argument("--dips applies to the odmr model only");
   if (model == FitModel::odmr && (dips < 1 || dips > reference::kMaxOdmrDips))
     throw std::invalid_argument("--dips: the odmr model takes 1 to 8 dips, not " + std::to_string(dips));
-  const std::uint32_t np = reference::parameter_count(model, dips);
+  const std::uint32_t np = expression ? expression->parameters() : reference::parameter_count(model, dips);
+  const std::uint32_t dims = expression ? expression->dimensions() : reference::model_dimensions(model);
+  const std::string label = expression ? "the expression" : "model " + std::string(reference::model_name(model));
   const std::size_t fits = job.cube.fits, points = job.cube.points;
   if (points <= np)
-    throw std::invalid_argument("the data has " + std::to_string(points) + " points per fit; model " +
-                                std::string(reference::model_name(model)) + " needs more than its " +
-                                std::to_string(np) + " parameters");
+    throw std::invalid_argument("the data has " + std::to_string(points) + " points per fit; " + label +
+                                " needs more than its " + std::to_string(np) + " parameters");
   if (o.json && fits > kMaxJsonFits)
     throw std::invalid_argument("--json prints every fit: at most " + std::to_string(kMaxJsonFits) + " (this job has " +
                                 std::to_string(fits) + "; use --out)");
-  if (!o.x_file.empty()) job.x = read_coordinates(o, points, reference::model_dimensions(model));
+  if (!o.x_file.empty()) job.x = read_coordinates(o, points, dims);
 
   reference::FitSettings<float> settings{.model = model, .dips = dips};
+  settings.expression = expression;
   settings.estimator = o.estimator == "wlsq"  ? reference::Estimator::weighted_least_squares
                        : o.estimator == "mle" ? reference::Estimator::poisson_mle
                                               : reference::Estimator::least_squares;
@@ -271,9 +297,11 @@ int fit_command(const FitOptions& o, const std::string& device) {
     }
   settings.free_mask &= np == 32 ? 0xffffffffu : (1u << np) - 1u;
 
-  FitReport report{.model = model, .dips = dips, .free_mask = settings.free_mask, .estimator = settings.estimator,
-                   .grid = job.cube.grid, .points = points};
-  report.initial = initial_values(o, job, model, dips, np);
+  FitReport report{.model = model, .dips = dips, .expression = o.expr,
+                   .parameter_names = expression ? parameter_names(np) : parameter_names(model, dips),
+                   .free_mask = settings.free_mask, .estimator = settings.estimator, .grid = job.cube.grid,
+                   .points = points};
+  report.initial = initial_values(o, job, model, dips, report.parameter_names, label);
   report.truth = std::move(job.truth);
 
   runtime::ContextOptions context_options;
@@ -301,7 +329,7 @@ int fit_command(const FitOptions& o, const std::string& device) {
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   progress.finish();
-  absolute_widths(model, np, r.parameters);
+  if (!expression) absolute_widths(model, np, r.parameters);
 
   std::vector<std::string> files;
   if (!o.output.empty()) files = write_fit_files(o.output, report);

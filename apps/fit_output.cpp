@@ -53,6 +53,13 @@ std::vector<std::string> parameter_names(FitModel model, std::uint32_t dips) {
   return {};
 }
 
+std::vector<std::string> parameter_names(std::uint32_t parameters) {
+  std::vector<std::string> names;
+  for (std::uint32_t j = 0; j < parameters; ++j)
+    names.push_back(std::string("p[").append(std::to_string(j)).append("]"));
+  return names;
+}
+
 std::vector<std::string> write_fit_files(const std::string& output, const FitReport& r) {
   const auto fits = r.result.states.size();
   const std::size_t np = fits == 0 ? 0 : r.result.parameters.size() / fits;
@@ -65,15 +72,16 @@ std::vector<std::string> write_fit_files(const std::string& output, const FitRep
   if (path.extension() == ".h5" || path.extension() == ".hdf5") {
     // write_h5_results holds float32 arrays: states and iterations are small integers, exact.
     io::H5Results h5;
-    h5.attributes = {{"model", std::string(reference::model_name(r.model))},
+    h5.attributes = {{"model", r.expression.empty() ? std::string(reference::model_name(r.model)) : "expression"},
                      {"estimator", estimator_flag(r.estimator)},
                      {"points", static_cast<double>(r.points)},
                      {"device", r.device},
                      {"states", std::string("0 converged, 1 max_iterations, 2 singular_hessian, "
                                             "3 negative_curvature, 4 invalid_input")}};
-    if (r.model == FitModel::odmr) h5.attributes["dips"] = static_cast<double>(r.dips);
+    if (!r.expression.empty()) h5.attributes["expression"] = r.expression;
+    else if (r.model == FitModel::odmr) h5.attributes["dips"] = static_cast<double>(r.dips);
     std::string names;
-    for (const auto& n : parameter_names(r.model, r.dips)) names += (names.empty() ? "" : ",") + n;
+    for (const auto& n : r.parameter_names) names += (names.empty() ? "" : ",") + n;
     h5.attributes["parameters"] = names;
     h5.arrays.push_back({"/fit/parameters", with(r.grid, np), r.result.parameters, {}});
     h5.arrays.push_back({"/fit/errors", with(r.grid, np), r.result.standard_errors, {}});
@@ -107,11 +115,13 @@ std::vector<std::string> write_fit_files(const std::string& output, const FitRep
 void print_fit_json(const FitReport& r) {
   using nlohmann::json;
   const auto fits = r.result.states.size();
-  const auto names = parameter_names(r.model, r.dips);
+  const auto& names = r.parameter_names;
   const std::size_t np = names.size();
-  json out = {{"model", reference::model_name(r.model)}, {"estimator", estimator_flag(r.estimator)},
-              {"parameter_names", names}, {"shape", r.grid}, {"points", r.points}, {"device", r.device}};
-  if (r.model == FitModel::odmr) out["dips"] = r.dips;
+  json out = {{"model", r.expression.empty() ? reference::model_name(r.model) : "expression"},
+              {"estimator", estimator_flag(r.estimator)}, {"parameter_names", names}, {"shape", r.grid},
+              {"points", r.points}, {"device", r.device}};
+  if (!r.expression.empty()) out["expression"] = r.expression;
+  else if (r.model == FitModel::odmr) out["dips"] = r.dips;
   auto values = [&](const auto& v, std::size_t n) {
     json a = json::array();
     for (std::size_t j = 0; j < np; ++j) {
@@ -175,11 +185,14 @@ std::string summary(const FitReport& r) {
   std::size_t counts[5] = {};
   for (const auto s : r.result.states) ++counts[static_cast<std::size_t>(s)];
   char text[512];
-  std::string model = std::string(reference::model_name(r.model));
-  if (r.model == FitModel::odmr) model += ", " + std::to_string(r.dips) + (r.dips == 1 ? " dip" : " dips");
-  std::snprintf(text, sizeof text, "fitted %zu fit%s (%s, %zu points, %s): %zu converged", fits, fits == 1 ? "" : "s",
-                model.c_str(), r.points, estimator_flag(r.estimator).c_str(), counts[0]);
-  std::string line = text;
+  std::string model = r.expression.empty() ? std::string(reference::model_name(r.model)) : "expression " + r.expression;
+  if (r.expression.empty() && r.model == FitModel::odmr)
+    model += ", " + std::to_string(r.dips) + (r.dips == 1 ? " dip" : " dips");
+  std::snprintf(text, sizeof text, "fitted %zu fit%s (", fits, fits == 1 ? "" : "s");
+  std::string line = text + model;  // outside the buffer: an expression may be long
+  std::snprintf(text, sizeof text, ", %zu points, %s): %zu converged", r.points, estimator_flag(r.estimator).c_str(),
+                counts[0]);
+  line += text;
   for (std::uint32_t s = 1; s < 5; ++s)
     if (counts[s] > 0)
       line += ", " + std::to_string(counts[s]) + " " + std::string(reference::state_name(static_cast<FitState>(s)));

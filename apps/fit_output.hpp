@@ -13,10 +13,14 @@ namespace vulkanite::apps {
 // Parameter names in the model's order: "A", "x0", "sigma", "b"; odmr: "b", "slope", "A1",
 // "x0_1", "gamma1", "A2", ...
 std::vector<std::string> parameter_names(reference::FitModel model, std::uint32_t dips);
+// An expression's: "p[0]", "p[1]", ...
+std::vector<std::string> parameter_names(std::uint32_t parameters);
 
 struct FitReport {
   reference::FitModel model = reference::FitModel::gauss1d;
   std::uint32_t dips = 1;
+  std::string expression;  // the model given with --expr; empty: the built-in `model`
+  std::vector<std::string> parameter_names;
   std::uint32_t free_mask = 0xffffffffu;
   reference::Estimator estimator = reference::Estimator::least_squares;
   std::vector<std::size_t> grid;  // {rows, columns} or {fits}

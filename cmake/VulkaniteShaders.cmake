@@ -32,3 +32,28 @@ function(vulkanite_add_shader)
   add_custom_target(shader_${ARG_NAME} DEPENDS ${header})
   add_dependencies(${ARG_TARGET} shader_${ARG_NAME})
 endfunction()
+
+# vulkanite_embed_shader_sources(TARGET tgt NAME symbol FILES path ...)
+# (paths relative to shaders/)
+#
+# Embeds GLSL sources in `tgt` for kernels compiled at run time (runtime/shader_compiler.hpp), as
+#   namespace vulkanite::shaders { inline constexpr runtime::ShaderSource <symbol>[] = {...}; }
+# in the generated header <shaders/<symbol>.hpp>: the installed binary never reads the source tree.
+function(vulkanite_embed_shader_sources)
+  cmake_parse_arguments(ARG "" "TARGET;NAME" "FILES" ${ARGN})
+  set(header ${PROJECT_BINARY_DIR}/generated/shaders/${ARG_NAME}.hpp)
+  set(paths)
+  foreach(f ${ARG_FILES})
+    list(APPEND paths ${PROJECT_SOURCE_DIR}/shaders/${f})
+  endforeach()
+  string(REPLACE ";" "|" files "${ARG_FILES}")  # a list would be split into arguments
+  add_custom_command(
+    OUTPUT ${header}
+    COMMAND ${CMAKE_COMMAND} -DSHADER_DIR=${PROJECT_SOURCE_DIR}/shaders -DFILES=${files} -DHEADER=${header}
+            -DNAME=${ARG_NAME} -P ${PROJECT_SOURCE_DIR}/cmake/embed_shader_sources.cmake
+    DEPENDS ${paths} ${PROJECT_SOURCE_DIR}/cmake/embed_shader_sources.cmake
+    COMMENT "Embedding the sources of ${ARG_NAME}"
+    VERBATIM)
+  add_custom_target(shader_sources_${ARG_NAME} DEPENDS ${header})
+  add_dependencies(${ARG_TARGET} shader_sources_${ARG_NAME})
+endfunction()

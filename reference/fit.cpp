@@ -240,7 +240,11 @@ void step(const Problem<T>& pr, std::size_t n, std::uint32_t mask, FitRun<T>& ru
     run.lambda = fmul(run.lambda, T(kLambdaDown));
     if (converged) run.state = FitState::converged;
   } else {
+    // Rejected, but worse by at most tol x chi^2: chi^2 is at its floating-point floor (Gpufit,
+    // too, tests every step). NaN fails the test.
+    const bool converged = fsub(trial_chi, run.chi) <= fmul(pr.settings.tolerance, run.chi);
     run.lambda = fmul(run.lambda, T(kLambdaUp));
+    if (converged) run.state = FitState::converged;
   }
 }
 
@@ -320,13 +324,18 @@ std::uint32_t grid_side(std::size_t points) {
 
 template <class T>
 FitResult<T> fit(const FitInput<T>& input, const FitSettings<T>& settings) {
-  const std::uint32_t np = parameter_count(settings.model, settings.dips);
-  check_input(input, settings, np, model_dimensions(settings.model));
+  const std::uint32_t np = parameter_count(settings), dims = model_dimensions(settings);
+  check_input(input, settings, np, dims);
   const FitModel model = settings.model;
-  const UserModel<T> evaluate_builtin = [model, np](const ParameterArray<T>& p, T x, T y, ParameterArray<T>& d) {
+  UserModel<T> evaluate_model_at = [model, np](const ParameterArray<T>& p, T x, T y, ParameterArray<T>& d) {
     return evaluate_model(model, np, p, x, y, d);
   };
-  const Problem<T> pr{input, settings, np, model_dimensions(model), grid_side(input.points), evaluate_builtin};
+  if (settings.expression)
+    evaluate_model_at = [e = &*settings.expression, steps = std::vector<T>()](const ParameterArray<T>& p, T x, T y,
+                                                                             ParameterArray<T>& d) mutable {
+      return e->evaluate(p, x, y, d, steps);
+    };
+  const Problem<T> pr{input, settings, np, dims, grid_side(input.points), evaluate_model_at};
   return run(pr);
 }
 

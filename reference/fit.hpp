@@ -4,11 +4,13 @@
 // float is the exact mode: algorithms::Fitter returns the same bits on any Vulkan device. double
 // is the accurate mode on the CPU (same algorithm, IEEE double, the C library's transcendentals),
 // for NIST-grade results. docs/fit.md describes the algorithm and its fixed order of operations.
+#include "reference/fit_expression.hpp"
 #include "reference/fit_models.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -22,7 +24,7 @@ enum class Estimator : std::uint32_t {
 };
 
 enum class FitState : std::uint32_t {
-  converged = 0,           // an accepted step lowered chi^2 by at most tolerance x chi^2
+  converged = 0,           // a step changed chi^2 by at most tolerance x chi^2 (docs/fit.md)
   max_iterations = 1,      // max_iterations steps without converging
   singular_hessian = 2,    // a fitted parameter has no effect, or the final Hessian is singular
   negative_curvature = 3,  // Poisson MLE: the model is <= 0 at some point of the initial parameters
@@ -52,10 +54,18 @@ struct FitSettings {
   std::uint32_t dips = 1;  // Lorentzian dips of the ODMR model, 1..8
   Estimator estimator = Estimator::least_squares;
   std::uint32_t max_iterations = 25;  // Gpufit's default
-  T tolerance = T(1e-6);              // relative decrease of chi^2 that counts as converged
+  T tolerance = T(1e-4);              // Gpufit's; a step changing chi^2 by at most this fraction converges
   std::uint32_t free_mask = 0xffffffffu;  // bit j set: parameter j is fitted, else held fixed
   std::vector<T> lower, upper;            // empty (unbounded) or P values each; -inf / +inf allowed
+  // A model given at run time (reference/fit_expression.hpp); set, it replaces `model` and `dips`.
+  std::optional<FitExpression> expression;
 };
+
+// P and D (coordinates per point) of the settings' model: the expression's, else the built-in one's.
+template <class T>
+std::uint32_t parameter_count(const FitSettings<T>& settings);
+template <class T>
+std::uint32_t model_dimensions(const FitSettings<T>& settings);
 
 template <class T>
 struct FitResult {
@@ -74,12 +84,12 @@ template <class T>
 void check_input(const FitInput<T>& input, const FitSettings<T>& settings, std::uint32_t parameters,
                  std::uint32_t dimensions);
 
-// The built-in models.
+// The built-in models, or the settings' expression.
 template <class T>
 FitResult<T> fit(const FitInput<T>& input, const FitSettings<T>& settings);
 
 // A user model with analytic derivatives (CPU only, e.g. the NIST problems): `model` returns the
-// value at coordinates (x, y) and writes d[0..parameters-1]; settings.model is ignored.
+// value at coordinates (x, y) and writes d[0..parameters-1]; settings.model and .expression are ignored.
 template <class T>
 using UserModel = std::function<T(const ParameterArray<T>& p, T x, T y, ParameterArray<T>& d)>;
 template <class T>

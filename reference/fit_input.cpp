@@ -83,6 +83,21 @@ std::uint32_t parameter_count(FitModel model, std::uint32_t dips) {
   throw std::invalid_argument("unknown fit model " + std::to_string(static_cast<std::uint32_t>(model)));
 }
 
+template <class T>
+std::uint32_t parameter_count(const FitSettings<T>& settings) {
+  return settings.expression ? settings.expression->parameters() : parameter_count(settings.model, settings.dips);
+}
+
+template <class T>
+std::uint32_t model_dimensions(const FitSettings<T>& settings) {
+  return settings.expression ? settings.expression->dimensions() : model_dimensions(settings.model);
+}
+
+template std::uint32_t parameter_count(const FitSettings<float>&);
+template std::uint32_t parameter_count(const FitSettings<double>&);
+template std::uint32_t model_dimensions(const FitSettings<float>&);
+template std::uint32_t model_dimensions(const FitSettings<double>&);
+
 std::uint32_t model_dimensions(FitModel model) {
   switch (model) {
     case FitModel::gauss2d:

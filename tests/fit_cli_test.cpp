@@ -1,6 +1,6 @@
 // `vulkanite fit`, run as the user runs it: the synthetic cubes with their truth report, every
 // output array read back, data files with the points last or first giving the same fits, JSON,
-// HDF5, and the one-line messages for bad input.
+// HDF5, a model given with --expr, and the one-line messages for bad input.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -101,6 +101,43 @@ TEST(FitCliTest, Hdf5OutputHoldsTheSameArrays) {
   EXPECT_NEAR(fitted[3], truth[3], 0.2);  // sigma of spot (2, 0), pixels
 }
 
+// The gauss1d model typed as an expression: the same fits as --model gauss1d to float rounding,
+// reported under the expression's parameter names.
+TEST(FitCliTest, ExpressionFitsAsTheBuiltInModel) {
+  tests::TempDir dir;
+  const auto data = dir.path() / "peaks.npy", x = dir.path() / "x.npy";
+  std::vector<float> values, xs;
+  for (std::size_t k = 0; k < 40; ++k) xs.push_back(0.5f * static_cast<float>(k));
+  for (std::size_t n = 0; n < 6; ++n)
+    for (const float v : xs) {
+      const double u = (v - (9.0 + 0.2 * static_cast<double>(n))) / 2.5;
+      values.push_back(static_cast<float>(120 * std::exp(-0.5 * u * u) + 7));
+    }
+  io::write_npy<float>(data, std::vector<std::size_t>{2, 3, 40}, values);
+  io::write_npy<float>(x, std::vector<std::size_t>{40}, xs);
+  const auto e = run_cli({"fit", data.string(), "--x", x.string(), "--expr", "p[0]*exp(-0.5*((x-p[1])/p[2])^2) + p[3]",
+                          "--init", "100,10,2,5", "--json"});
+  const auto b = run_cli({"fit", data.string(), "--x", x.string(), "--model", "gauss1d", "--init", "100,10,2,5",
+                          "--json", "--quiet"});
+  ASSERT_EQ(e.exit_code, 0) << describe(e);
+  ASSERT_EQ(b.exit_code, 0) << describe(b);
+  EXPECT_THAT(e.err, MatchesRegex("fitted 6 fits \\(expression p\\[0\\]\\*exp\\(.*\\) \\+ p\\[3\\], 40 points, lsq\\): "
+                                  "6 converged in .*\n"));
+  const auto je = nlohmann::json::parse(e.out), jb = nlohmann::json::parse(b.out);
+  EXPECT_EQ(je["model"], "expression");
+  EXPECT_EQ(je["expression"], "p[0]*exp(-0.5*((x-p[1])/p[2])^2) + p[3]");
+  EXPECT_EQ(je["parameter_names"], nlohmann::json({"p[0]", "p[1]", "p[2]", "p[3]"}));
+  ASSERT_EQ(je["fits"].size(), 6u);
+  for (std::size_t n = 0; n < 6; ++n) {
+    EXPECT_EQ(je["fits"][n]["state"], "converged");
+    for (std::size_t j = 0; j < 4; ++j) {
+      const double pe = je["fits"][n]["parameters"][j], pb = jb["fits"][n]["parameters"][j];
+      EXPECT_NEAR(pe, pb, 1e-4 * std::fabs(pb)) << "fit " << n << " p[" << j << "]";
+    }
+    EXPECT_NEAR(double(je["fits"][n]["parameters"][1]), 9.0 + 0.2 * static_cast<double>(n), 1e-4);
+  }
+}
+
 TEST(FitCliTest, BadInputGivesOneLineErrors) {
   tests::TempDir dir;
   const auto good = dir.path() / "good.npy", nan = dir.path() / "nan.npy", flat = dir.path() / "flat.npy";
@@ -111,7 +148,16 @@ TEST(FitCliTest, BadInputGivesOneLineErrors) {
   io::write_npy<float>(flat, std::vector<std::size_t>{120}, values);
   const auto g = good.string();
   expect_error(run_cli({"fit", g, "--expr", "a * exp(-x / t) + b"}),
-               "--expr: runtime expressions are not available yet; use --model");
+               "--expr: unknown name 'a' at column 1 (x, y, pi, p[i] or a function call)");
+  expect_error(run_cli({"fit", g, "--expr", "p[0]*x + p[2]", "--init", "1,2,3"}),
+               "--expr: p[1] does not appear; every parameter p[0] to p[2] must");
+  expect_error(run_cli({"fit", g, "--expr", "p[0]*x + p[1]"}),
+               "--init or --init-file is needed for --expr (p[0], p[1]): expressions have no automatic guess");
+  expect_error(run_cli({"fit", g, "--expr", "p[0]*x + p[1]", "--init", "1,2,3"}),
+               "--init: 3 values; the expression has 2 parameters (p[0], p[1])");
+  expect_error(run_cli({"fit", g, "--expr", "p[0]*x", "--model", "linear1d"}),
+               "--expr replaces --model: give one or the other");
+  expect_error(run_cli({"fit", g}), "--model (gauss1d, gauss2d,");
   expect_error(run_cli({"fit", g, "--model", "voigt"}), "--model: unknown model 'voigt' (gauss1d, gauss2d,");
   expect_error(run_cli({"fit", g, "--model", "gauss1d", "--init", "1,2,3"}),
                "--init: 3 values; model gauss1d has 4 parameters (A, x0, sigma, b)");

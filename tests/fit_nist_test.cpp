@@ -4,54 +4,21 @@
 // ../shared/data or $VULKANITE_DATA); the test skips with a message when they are absent.
 #include "reference/fit.hpp"
 
+#include "fit_nist_data.hpp"
 #include "support/data.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
-#include <regex>
-#include <sstream>
 #include <string>
 
 namespace vulkanite {
 namespace {
 
 using P = reference::ParameterArray<double>;
-
-struct NistProblem {
-  std::vector<double> start1, start2, certified, deviation, x, y;
-};
-
-// NIST's format: "  b1 = start1 start2 certified deviation" lines, then "Data: y x" and pairs.
-NistProblem read_nist(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  NistProblem pr;
-  const std::regex parameter(R"(^\s*b\d+\s*=\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+))");
-  std::string line;
-  bool data = false;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (data) {
-      std::istringstream values(line);
-      double y, x;
-      if (values >> y >> x) {
-        pr.y.push_back(y);
-        pr.x.push_back(x);
-      }
-    } else if (std::regex_search(line, m, parameter)) {
-      pr.start1.push_back(std::stod(m[1]));
-      pr.start2.push_back(std::stod(m[2]));
-      pr.certified.push_back(std::stod(m[3]));
-      pr.deviation.push_back(std::stod(m[4]));
-    } else if (line.rfind("Data:", 0) == 0 && line.find(" y ") != std::string::npos) {
-      data = true;
-    }
-  }
-  return pr;
-}
 
 // The models with analytic derivatives (NIST's formulas).
 double gauss_peaks(const P& b, double x, P& d) {
@@ -140,7 +107,7 @@ TEST_P(FitNistTest, DoubleModeReachesSixDigitsFromBothStarts) {
   const std::string relative = "nist/" + GetParam() + ".dat";
   const auto file = tests::shared_data(relative);
   if (!file) GTEST_SKIP() << tests::missing_data_message(relative);
-  const auto pr = read_nist(*file);
+  const auto pr = tests::read_nist(*file);
   const auto np = static_cast<std::uint32_t>(pr.certified.size());
   ASSERT_GT(np, 0u);
   ASSERT_GT(pr.x.size(), np);
@@ -177,7 +144,7 @@ TEST_P(FitNistTest, FloatModeDigitsFromStartTwo) {
   const std::string relative = "nist/" + GetParam() + ".dat";
   const auto file = tests::shared_data(relative);
   if (!file) GTEST_SKIP() << tests::missing_data_message(relative);
-  const auto pr = read_nist(*file);
+  const auto pr = tests::read_nist(*file);
   const auto np = static_cast<std::uint32_t>(pr.certified.size());
   const auto& f = models().at(GetParam());
   const reference::UserModel<float> model = [&f, np](const reference::ParameterArray<float>& b, float x, float,

@@ -1,7 +1,8 @@
 #pragma once
-// Synthetic fit problems for tests/fit_test.cpp and tests/fit_reference_test.cpp: every
-// built-in model with known parameters, data computed in double (then rounded to float), optional
-// Gaussian or Poisson noise, and initial values perturbed by a few percent, all from fixed seeds.
+// Synthetic fit problems for tests/fit_test.cpp, tests/fit_reference_test.cpp and
+// tests/fit_expression_test.cpp: every built-in model (or an expression) with known parameters,
+// data computed in double (then rounded to float), optional Gaussian or Poisson noise, and
+// initial values perturbed by a few percent, all from fixed seeds.
 #include "reference/fit.hpp"
 
 #include <cmath>
@@ -53,10 +54,11 @@ inline FitProblem model_problem(reference::FitModel model) {
 }
 
 // Fills data (and weights for weighted least squares) for `fits` fits and perturbs the initial
-// values by up to `spread` (relative).
+// values by up to `spread` (relative). The model is settings.expression when it is set.
 inline void fill(FitProblem& pr, std::size_t fits, Noise noise, std::uint32_t seed, float spread = 0.05f) {
   const auto np = static_cast<std::uint32_t>(pr.truth.size());
-  const std::uint32_t dims = reference::model_dimensions(pr.settings.model);
+  const std::uint32_t dims = reference::model_dimensions(pr.settings);
+  std::vector<double> steps;
   const auto side = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(pr.points))));
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
@@ -77,7 +79,8 @@ inline void fill(FitProblem& pr, std::size_t fits, Noise noise, std::uint32_t se
         x = static_cast<double>(dims == 1 ? k : k % side);
         if (dims == 2) y = static_cast<double>(k / side);
       }
-      const double f = reference::evaluate_model(pr.settings.model, np, p, x, y, d);
+      const double f = pr.settings.expression ? pr.settings.expression->evaluate(p, x, y, d, steps)
+                                              : reference::evaluate_model(pr.settings.model, np, p, x, y, d);
       double v = f;
       if (noise == Noise::gaussian) v += 0.02 * std::fabs(f) * normal(rng);  // 2 % relative noise
       if (noise == Noise::poisson) v = static_cast<double>(std::poisson_distribution<int>(std::max(f, 0.0))(rng));

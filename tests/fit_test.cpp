@@ -3,6 +3,7 @@
 // invalid and negative-curvature fits, several workgroup shapes; and its input errors.
 #include "algorithms/fit.hpp"
 
+#include "fit_compare.hpp"
 #include "fit_problems.hpp"
 #include "reference/fit.hpp"
 #include "support/gpu_test.hpp"
@@ -10,8 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include <bit>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <string>
@@ -22,30 +21,6 @@ namespace {
 using reference::Estimator;
 using reference::FitModel;
 using reference::FitState;
-
-std::string hex(float f) {
-  char text[48];
-  std::snprintf(text, sizeof text, "0x%08x (%.9g)", std::bit_cast<std::uint32_t>(f), static_cast<double>(f));
-  return text;
-}
-
-// Every output, bit for bit; the first difference of each kind is reported.
-void expect_identical(const reference::FitResult<float>& gpu, const reference::FitResult<float>& cpu,
-                      std::size_t parameters) {
-  ASSERT_EQ(gpu.states.size(), cpu.states.size());
-  for (std::size_t n = 0; n < cpu.states.size(); ++n) {
-    SCOPED_TRACE("fit " + std::to_string(n));
-    EXPECT_EQ(reference::state_name(gpu.states[n]), reference::state_name(cpu.states[n]));
-    EXPECT_EQ(gpu.iterations[n], cpu.iterations[n]);
-    EXPECT_EQ(hex(gpu.chi_square[n]), hex(cpu.chi_square[n]));
-    for (std::size_t j = 0; j < parameters; ++j) {
-      EXPECT_EQ(hex(gpu.parameters[n * parameters + j]), hex(cpu.parameters[n * parameters + j])) << "parameter " << j;
-      EXPECT_EQ(hex(gpu.standard_errors[n * parameters + j]), hex(cpu.standard_errors[n * parameters + j]))
-          << "error " << j;
-    }
-    if (::testing::Test::HasFailure()) return;  // one fit's differences are enough to read
-  }
-}
 
 std::map<FitState, int> count_states(const reference::FitResult<float>& result) {
   std::map<FitState, int> counts;
@@ -69,7 +44,7 @@ class FitTest : public tests::GpuTest {
     try {
       const auto gpu = fitter.run(pr.input());
       EXPECT_FALSE(llvmpipe && over_budget) << "a fit past llvmpipe's loop budget was returned";
-      expect_identical(gpu, cpu, fitter.parameters());
+      tests::expect_identical(gpu, cpu, fitter.parameters());
     } catch (const std::invalid_argument& e) {
       if (!llvmpipe || std::string(e.what()).find("llvmpipe stops loops after 65535") == std::string::npos) throw;
       refused += 1;

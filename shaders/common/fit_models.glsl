@@ -3,6 +3,9 @@
 // Parameter orders: reference/fit_models.hpp and docs/fit.md.
 //
 // Needs, declared before the include: the constants kModel and kParameters.
+// Defines kModelDimensions (coordinates per point) and evaluate_model(). With
+// VULKANITE_FIT_EXPRESSION defined (a model given at run time, algorithms/fit_expression.cpp),
+// both come from the generated "fit/expression_model.glsl" instead.
 // Twin: reference/fit_models.hpp (reference::fit_models), operation for operation.
 #ifndef VULKANITE_FIT_MODELS_GLSL
 #define VULKANITE_FIT_MODELS_GLSL
@@ -125,6 +128,11 @@ float model_odmr(float p[kMaxParameters], float x, out float d[kMaxParameters]) 
   return f;
 }
 
+#ifdef VULKANITE_FIT_EXPRESSION
+#include "fit/expression_model.glsl"
+#else
+const uint kModelDimensions = (kModel >= 1u && kModel <= 4u) ? 2u : 1u;  // reference::model_dimensions
+
 // kModel is a specialization constant: the driver keeps one branch.
 float evaluate_model(float p[kMaxParameters], float x, float y, out float d[kMaxParameters]) {
   if (kModel == 0u) return model_gauss1d(p, x, d);
@@ -136,5 +144,6 @@ float evaluate_model(float p[kMaxParameters], float x, float y, out float d[kMax
   if (kModel == 6u) return model_exponential_decay(p, x, d);
   return model_odmr(p, x, d);
 }
+#endif
 
 #endif

@@ -1,10 +1,10 @@
 #version 460
-// Batched Levenberg–Marquardt fits of one built-in model (docs/fit.md). A workgroup of W
+// Batched Levenberg–Marquardt fits of one model (docs/fit.md). A workgroup of W
 // invocations runs W / L fits side by side, L invocations ("lanes") per fit: lanes evaluate the
 // model at L points at a time into shared memory, then each lane owns some entries of the packed
 // matrix [H g; g' chi2] and adds the points' terms to them in point order. So every sum runs over
 // the points in index order whatever W and L are, and the results do not depend on the shape.
-// The step (Cholesky solve of the damped H, bounds, accept or reject) is lane 0's.
+// The step (Cholesky solve of the damped H, bounds, accept or reject): fit/fit_step.glsl.
 //
 // Bindings: 0 data (N x M), 1 weights (N x M, or unused), 2 coordinates (M x D, N x M x D, or
 //   unused), 3 initial parameters (N x P), 4 bounds (P lower, then P upper), 5 parameters out
@@ -13,6 +13,8 @@
 //   max_iterations, tolerance, coordinates (0 none, 1 shared, 2 per fit), side (of the grid).
 // Specialization constants: 0 W, 1 model (reference::FitModel), 2 P, 3 L (power of two dividing
 //   W), 4 estimator (reference::Estimator).
+// Built-in models: compiled at build time. A model given as an expression: compiled at run time
+//   with VULKANITE_FIT_EXPRESSION defined, its evaluate_model() generated (common/fit_models.glsl).
 // Twin: reference::fit (reference/fit.cpp).
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;  // before the includes and the arrays it sizes
@@ -52,33 +54,34 @@ const uint kConverged = 0u, kMaxIterations = 1u, kSingular = 2u, kNegativeCurvat
 
 const uint kFits = gl_WorkGroupSize.x / kLanes;
 const uint kEntries = (kParameters + 1u) * (kParameters + 2u) / 2u;
-const uint kRow = kParameters + 3u;  // a point's row: d[0..P-1], h, c, chi2 term
 const uint kChiEntry = kEntries - 1u;
+const uint kOwned = (kEntries + kLanes - 1u) / kLanes;  // entries per lane
+// A point's row: J[0..P-1], 1, (h J)[0..P-1], c, chi2 term; least squares (h = 1) leaves h J out and
+// uses J. Every entry's term is then a product of two of them, with no branch per entry; exact,
+// because model values and derivatives are flushed results (so J = 1 J and the chi2 term = its 1 x).
+const uint kHJ = kEstimator == 0u ? 0u : kParameters + 1u;  // where h J_i lies
+const uint kRow = kEstimator == 0u ? kParameters + 3u : 2u * kParameters + 3u;
 const uint kSquare = kParameters * kParameters;
+// Per fit: its L point rows while it evaluates, its step's matrix and vectors (fit_step.glsl) between.
+const uint kWork = kLanes * kRow > kSquare + 2u * kParameters ? kLanes * kRow : kSquare + 2u * kParameters;
 
-shared float s_points[gl_WorkGroupSize.x * kRow];
-shared float s_sums[kFits * 2u * kEntries];  // two sets per fit: current and trial
-shared float s_param[kFits * kParameters];
-shared float s_trial[kFits * kParameters];
-shared float s_matrix[kFits * kSquare];
-shared float s_rhs[kFits * kParameters];
-shared float s_inv_diag[kFits * kParameters];
-shared uint s_entry_row[kEntries], s_entry_column[kEntries];
-shared float s_lambda[kFits];
-shared uint s_state[kFits], s_iterations[kFits], s_current[kFits], s_evaluate[kFits], s_running[kFits];
-shared uint s_any_running;
+shared float s_work[kFits * kWork];
+shared float s_sums[kFits * 2u * kEntries];   // two sets per fit: at its parameters and at the trial
+shared float s_par[kFits * 2u * kParameters];  // the parameters of those two sets
+shared uint s_entry[kEntries];                 // entry e's two factors' places in a row (entry_factors)
+shared uint s_running[kFits], s_factored[kFits];
 
 #include "fit/fit_step.glsl"
 
-// Point k of fit n at parameters p: its row of s_points.
+// Point k of fit n at parameters p: its row (at `row` in s_work).
 void point_row(uint n, uint k, float p[kMaxParameters], uint row) {
   float x, y;
   if (coordinates_mode == 0u) {
-    uint dims = (kModel >= 1u && kModel <= 4u) ? 2u : 1u;
+    uint dims = kModelDimensions;
     x = dims == 1u ? float(k) : float(k % side);
     y = dims == 1u ? 0.0 : float(k / side);
   } else {
-    uint dims = (kModel >= 1u && kModel <= 4u) ? 2u : 1u;
+    uint dims = kModelDimensions;
     uint base = (coordinates_mode == 1u ? 0u : n * points * dims) + k * dims;
     x = ftz(coordinates[base]);
     y = dims == 2u ? ftz(coordinates[base + 1u]) : 0.0;
@@ -90,37 +93,35 @@ void point_row(uint n, uint k, float p[kMaxParameters], uint row) {
   float w = kEstimator == 1u ? ftz(weights[at]) : 1.0;
   float h, c, dd;
   point_terms(yv, w, f, h, c, dd);
-  for (uint j = 0u; j < kParameters; ++j) s_points[row + j] = d[j];
-  s_points[row + kParameters] = h;
-  s_points[row + kParameters + 1u] = c;
-  s_points[row + kParameters + 2u] = dd;
+  for (uint j = 0u; j < kParameters; ++j) {
+    s_work[row + j] = d[j];
+    if (kEstimator != 0u) s_work[row + kHJ + j] = fmul(h, d[j]);  // the reference's h J_i, once per point
+  }
+  s_work[row + kParameters] = 1.0;
+  s_work[row + kRow - 2u] = c;
+  s_work[row + kRow - 1u] = dd;
 }
 
-// The sums at s_param (trial == false) or s_trial into the set 1 - s_current of every fit whose
-// s_evaluate is set. Called by every invocation (it holds barriers); ends with a barrier.
-void evaluate(bool trial, uint n) {
-  uint f = gl_LocalInvocationID.x / kLanes, lane = gl_LocalInvocationID.x % kLanes;
-  bool evaluating = s_evaluate[f] != 0u;
+// The sums at parameter set `set` of fit f, if `evaluating`, into its sums set `set`: L points at a
+// time, each lane its point's row, then each lane its entries' terms of those rows in point order.
+// Called by every invocation (it holds barriers); ends with a barrier.
+void evaluate(uint set, bool evaluating, uint n) {
+  uint f = fit_index(), lane = fit_lane();
   float p[kMaxParameters];
   for (uint j = 0u; j < kMaxParameters; ++j) p[j] = 0.0;
-  for (uint j = 0u; j < kParameters; ++j) p[j] = trial ? s_trial[f * kParameters + j] : s_param[f * kParameters + j];
-  uint sums = (f * 2u + (1u - s_current[f])) * kEntries;
+  for (uint j = 0u; j < kParameters; ++j) p[j] = s_par[parameters_at(f, set) + j];
+  uint sums = sums_at(f, set), rows = f * kWork;
   for (uint first = 0u; first < points; first += kLanes) {
-    if (evaluating && first + lane < points) point_row(n, first + lane, p, gl_LocalInvocationID.x * kRow);
+    if (evaluating && first + lane < points) point_row(n, first + lane, p, rows + lane * kRow);
     barrier();
     if (evaluating) {
       uint count = min(kLanes, points - first);
-      for (uint e = lane; e < kEntries; e += kLanes) {
-        uint i = s_entry_row[e], j = s_entry_column[e];
+      for (uint t = 0u; t < kOwned; ++t) {
+        uint e = lane + t * kLanes;
+        if (e >= kEntries) break;
+        uint a = rows + (s_entry[e] & 0xffffu), b = rows + (s_entry[e] >> 16u);
         float acc = first == 0u ? 0.0 : s_sums[sums + e];
-        for (uint q = 0u; q < count; ++q) {
-          uint row = (f * kLanes + q) * kRow;
-          float term;
-          if (j < kParameters) term = fmul(fmul(s_points[row + kParameters], s_points[row + i]), s_points[row + j]);
-          else if (i < kParameters) term = fmul(s_points[row + kParameters + 1u], s_points[row + i]);
-          else term = s_points[row + kParameters + 2u];
-          acc = fadd(acc, term);
-        }
+        for (uint q = 0u; q < count; ++q) acc = fadd(acc, fmul(s_work[a + q * kRow], s_work[b + q * kRow]));
         s_sums[sums + e] = acc;
       }
     }
@@ -129,33 +130,18 @@ void evaluate(bool trial, uint n) {
 }
 
 void main() {
-  uint f = gl_LocalInvocationID.x / kLanes, lane = gl_LocalInvocationID.x % kLanes;
+  uint f = fit_index();
   uint n = first_fit + gl_WorkGroupID.x * kFits + f;
   bool valid = n < fits;
-  if (gl_LocalInvocationID.x == 0u) {
-    uint e = 0u;
-    for (uint i = 0u; i <= kParameters; ++i)
-      for (uint j = i; j <= kParameters; ++j, ++e) {
-        s_entry_row[e] = i;
-        s_entry_column[e] = j;
-      }
-  }
-  if (lane == 0u) start_fit(f, n, valid);
-  barrier();
-  evaluate(false, n);
-  if (lane == 0u) after_first_evaluation(f);
-  barrier();
-  if (gl_LocalInvocationID.x == 0u) count_running();
-  barrier();
+  for (uint e = gl_LocalInvocationID.x; e < kEntries; e += gl_WorkGroupSize.x) s_entry[e] = entry_factors(e);
+  FitRun run = start_fit(f, n, valid);
+  evaluate(0u, run.evaluated, n);
+  after_first_evaluation(f, run);
   for (uint iteration = 0u; iteration < max_iterations; ++iteration) {
-    if (s_any_running == 0u) break;  // uniform: written before the last barrier, rewritten after two more
-    if (lane == 0u) propose_step(f);
-    barrier();
-    evaluate(true, n);
-    if (lane == 0u) accept_or_reject(f);
-    barrier();
-    if (gl_LocalInvocationID.x == 0u) count_running();
-    barrier();
+    if (!any_running(f, run)) break;
+    propose_step(f, run);
+    evaluate(1u - run.current, run.stepped, n);
+    accept_or_reject(f, run);
   }
-  if (lane == 0u && valid) finish_fit(f, n);
+  finish_fit(f, n, valid, run);
 }
