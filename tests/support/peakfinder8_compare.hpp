@@ -3,6 +3,9 @@
 // hold the GPU to its reference: "" when equal, else the first difference, readable in a failure.
 #include "reference/peakfinder8.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -39,6 +42,26 @@ inline std::string first_difference(const reference::RadialStats& gpu, const ref
   if (!same(gpu.threshold, cpu.threshold)) return "threshold";
   if (!same(gpu.lower_threshold, cpu.lower_threshold)) return "lower threshold";
   if (gpu.count != cpu.count) return "count";
+  return "";
+}
+
+// The peaks `vulkanite find-peaks --json` printed for one frame (cheetah flavour) against the
+// reference's: the same count, and fs, ss, total and maximum intensity, SNR (as bits) and pixel
+// count of every peak.
+inline std::string first_difference(const nlohmann::json& printed, const reference::Peakfinder8Result& expected) {
+  if (printed.size() != expected.peaks.size())
+    return "peaks " + std::to_string(printed.size()) + " vs " + std::to_string(expected.peaks.size());
+  for (std::size_t k = 0; k < expected.peaks.size(); ++k) {
+    const auto& e = expected.peaks[k];
+    const auto& g = printed[k];
+    const float got[] = {g["fs"].get<float>(), g["ss"].get<float>(), g["total_intensity"].get<float>(),
+                         g["max_intensity"].get<float>(), g["snr"].get<float>()};
+    const float want[] = {e.fs, e.ss, e.total_intensity, e.max_intensity, e.snr};
+    if (std::memcmp(got, want, sizeof(got)) != 0 || g["pixel_count"].get<std::int32_t>() != e.pixel_count)
+      return "peak " + std::to_string(k) + ": " + g.dump() + " vs (" + std::to_string(e.fs) + ", " +
+             std::to_string(e.ss) + ") total " + std::to_string(e.total_intensity) + " n " +
+             std::to_string(e.pixel_count);
+  }
   return "";
 }
 
