@@ -130,8 +130,7 @@ struct Integrator::State {
                                   " pixels, but the geometry has " + std::to_string(pixels));
     const StagedFrame staged = stage_frame(frame, slot.staging.mapped(), copier);
     auto& seq = slot.sequence;
-    seq.copy(slot.staging, slot.frame, staged.bytes);
-    seq.barrier();
+    seq.upload(slot.staging, slot.frame, staged.bytes);
     record(seq, slot.frame, staged.type, operation, slot.results);
     seq.barrier();
     seq.copy(slot.results, slot.readback, slot.results.bytes());

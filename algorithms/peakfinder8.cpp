@@ -206,7 +206,7 @@ struct Peakfinder8::State {
     const StagedFrame staged = stage_frame(frame, slot.staging.mapped(), copier);
     slot.type = staged.type;
     auto& seq = slot.sequence;
-    seq.copy(slot.staging, slot.frame, staged.bytes);
+    seq.upload(slot.staging, slot.frame, staged.bytes);
     seq.barrier();  // also orders this frame's kernels after the previous frame's (shared scratch)
     record(seq, slot.frame, staged.type, slot);
     seq.barrier();

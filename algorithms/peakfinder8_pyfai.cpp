@@ -236,8 +236,7 @@ struct Peakfinder8Pyfai::State {
     const StagedFrame staged = stage_frame(f, slot.staging.mapped(), copier);
     slot.type = staged.type;
     auto& seq = slot.sequence;
-    seq.copy(slot.staging, slot.frame, staged.bytes);
-    seq.barrier();
+    seq.upload(slot.staging, slot.frame, staged.bytes);
     record(seq, slot.frame, staged.type, params);
     seq.barrier();
     seq.copy(total, slot.readback, sizeof(std::uint32_t));

@@ -11,6 +11,7 @@
 #include "algorithms/pixel_corrections.hpp"
 #include "bench/gpu_bench.hpp"
 #include "io/detectors.hpp"
+#include "runtime/parallel_copy.hpp"
 #include "runtime/transfer.hpp"
 
 #include <chrono>
@@ -160,7 +161,8 @@ void gpu_streaming(benchmark::State& state, const Harness& harness, const Setup&
   });
 }
 
-// The limit of streaming: DMA of a frame-sized host-visible buffer into device memory.
+// The limit of streaming: DMA of a frame-sized host-visible buffer into device memory, through
+// Sequence::upload as the streams do (the copy engine where the device has a transfer queue).
 void host_to_device_dma(benchmark::State& state, const Harness& harness) {
   auto& context = harness.context;
   const VkDeviceSize bytes = shared().frames[0].data.size();
@@ -170,8 +172,22 @@ void host_to_device_dma(benchmark::State& state, const Harness& harness) {
   runtime::Sequence sequence(context);
   const std::uint32_t reps = harness.cpu_device() ? 2 : 32;
   measure_wall(state, harness, static_cast<double>(bytes), reps, harness.options.pcie_gbs, [&](std::uint64_t) {
-    for (std::uint32_t r = 0; r < reps; ++r) sequence.copy(host, device, bytes);
+    for (std::uint32_t r = 0; r < reps; ++r) sequence.upload(host, device, bytes);
     sequence.run();
+  });
+}
+
+// The CPU's part of streaming: copying a frame from pageable memory into a host-visible staging
+// buffer with runtime::CopyPool's `threads` threads (frames cycled, as the streams see them).
+void host_to_staging_copy(benchmark::State& state, const Harness& harness, unsigned threads) {
+  const auto& frames = shared().frames;
+  const std::size_t bytes = frames[0].data.size();
+  runtime::Buffer staging(harness.context, bytes, runtime::MemoryKind::host);
+  runtime::CopyPool pool(threads);
+  const std::uint32_t reps = 8;
+  measure_wall(state, harness, static_cast<double>(bytes), reps, std::nullopt, [&](std::uint64_t first) {
+    for (std::uint32_t r = 0; r < reps; ++r)
+      pool.copy(staging.mapped().data(), frames[(first + r) % frames.size()].data.data(), bytes);
   });
 }
 
@@ -214,6 +230,9 @@ void register_benchmarks(const Harness& harness) {
         });
   }
   add("host_to_device_dma/pilatus6m_int32/wall", true, [&h](benchmark::State& s) { host_to_device_dma(s, h); });
+  for (const unsigned threads : {1u, 4u, 8u, 16u})
+    add("host_to_staging_copy/pilatus6m_int32/threads:" + std::to_string(threads) + "/wall", true,
+        [&h, threads](benchmark::State& s) { host_to_staging_copy(s, h, threads); });
   for (const std::size_t in_flight : {1, 3})
     for (const auto& op : operations(false))
       add("streaming/" + all[0].name + "/" + op.name + "/in_flight:" + std::to_string(in_flight) + "/wall", true,

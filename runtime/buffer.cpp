@@ -13,7 +13,12 @@ Buffer::Buffer(Context& context, VkDeviceSize bytes, MemoryKind kind) : bytes_(b
   info.size = bytes;
   info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  // Frames are written by the transfer queue and read by the compute queue: with two families,
+  // concurrent sharing spares an ownership transfer per frame (buffers lose nothing by it).
+  const std::uint32_t families[] = {context.queue_family(), context.transfer_family()};
+  info.sharingMode = context.separate_transfer_queue() ? VK_SHARING_MODE_CONCURRENT : VK_SHARING_MODE_EXCLUSIVE;
+  info.queueFamilyIndexCount = context.separate_transfer_queue() ? 2 : 0;
+  info.pQueueFamilyIndices = families;
   VkBuffer buffer = VK_NULL_HANDLE;
   check(vkCreateBuffer(device, &info, nullptr, &buffer), "vkCreateBuffer");
   buffer_ = Unique<VkBuffer>(device, buffer);

@@ -30,11 +30,18 @@ void full_barrier(VkCommandBuffer buffer) {
                        0, 1, &barrier, 0, nullptr, 0, nullptr);
 }
 
-Commands::Commands(Context& context) : context_(&context) {
+Unique<VkSemaphore> make_semaphore(Context& context) {
+  VkSemaphoreCreateInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+  VkSemaphore semaphore = VK_NULL_HANDLE;
+  check(vkCreateSemaphore(context.device(), &info, nullptr, &semaphore), "vkCreateSemaphore");
+  return Unique<VkSemaphore>(context.device(), semaphore);
+}
+
+Commands::Commands(Context& context, Queue queue) : context_(&context), queue_(queue) {
   const VkDevice device = context.device();
   VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   pool_info.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
-  pool_info.queueFamilyIndex = context.queue_family();
+  pool_info.queueFamilyIndex = queue == Queue::compute ? context.queue_family() : context.transfer_family();
   VkCommandPool pool = VK_NULL_HANDLE;
   check(vkCreateCommandPool(device, &pool_info, nullptr, &pool), "vkCreateCommandPool");
   pool_ = Unique<VkCommandPool>(device, pool);
@@ -62,15 +69,25 @@ void Commands::begin() {
   VkCommandBufferBeginInfo info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   check(vkBeginCommandBuffer(buffer_, &info), "vkBeginCommandBuffer");
-  full_barrier(buffer_);
+  // Uploads need none: their sources are written by the host before the submission (which makes
+  // host writes visible), and a destination is rewritten only after the host waited for the
+  // kernels that read it. A transfer-only queue would refuse the compute stages anyway.
+  if (queue_ == Queue::compute) full_barrier(buffer_);
 }
 
-void Commands::submit() {
+void Commands::submit(VkSemaphore wait, VkSemaphore signal) {
   check(vkEndCommandBuffer(buffer_), "vkEndCommandBuffer");
+  const VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  submit.waitSemaphoreCount = wait != VK_NULL_HANDLE ? 1 : 0;
+  submit.pWaitSemaphores = &wait;
+  submit.pWaitDstStageMask = &wait_stage;
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &buffer_;
-  check(vkQueueSubmit(context_->queue(), 1, &submit, fence_.get()), "vkQueueSubmit");
+  submit.signalSemaphoreCount = signal != VK_NULL_HANDLE ? 1 : 0;
+  submit.pSignalSemaphores = &signal;
+  const VkQueue queue = queue_ == Queue::compute ? context_->queue() : context_->transfer_queue();
+  check(vkQueueSubmit(queue, 1, &submit, fence_.get()), "vkQueueSubmit");
   in_flight_ = true;
 }
 

@@ -89,11 +89,12 @@ Context::Context(const ContextOptions& options)
   pipeline_statistics_ = info_.pipeline_statistics &&
                          options.pipeline_statistics.value_or(statistics_env && *statistics_env &&
                                                               std::string(statistics_env) != "0");
-  create_device();
+  const char* transfer_env = std::getenv("VULKANITE_TRANSFER_QUEUE");
+  create_device(options.transfer_queue.value_or(!(transfer_env && std::string(transfer_env) == "0")));
   load_pipeline_cache(options);
 }
 
-void Context::create_device() {
+void Context::create_device(bool transfer_queue) {
   std::uint32_t count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(physical_device_, &count, nullptr);
   std::vector<VkQueueFamilyProperties> families(count);
@@ -109,11 +110,23 @@ void Context::create_device() {
   queue_family_ = *family;
   timestamp_valid_bits_ = families[*family].timestampValidBits;
 
+  transfer_family_ = queue_family_;
+  for (std::uint32_t i = 0; i < count && transfer_queue; ++i) {
+    const VkQueueFlags flags = families[i].queueFlags;
+    if ((flags & VK_QUEUE_TRANSFER_BIT) && !(flags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT))) {
+      transfer_family_ = i;
+      break;
+    }
+  }
+
   const float priority = 1.0f;
-  VkDeviceQueueCreateInfo queue_info{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
-  queue_info.queueFamilyIndex = queue_family_;
-  queue_info.queueCount = 1;
-  queue_info.pQueuePriorities = &priority;
+  VkDeviceQueueCreateInfo queue_infos[2]{};
+  for (std::uint32_t q = 0; q < 2; ++q) {
+    queue_infos[q] = {VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+    queue_infos[q].queueFamilyIndex = q == 0 ? queue_family_ : transfer_family_;
+    queue_infos[q].queueCount = 1;
+    queue_infos[q].pQueuePriorities = &priority;
+  }
 
   // Optional features are enabled when present and reported by `vulkanite devices`; kernels
   // that need one check DeviceInfo and say so.
@@ -126,12 +139,13 @@ void Context::create_device() {
   const char* executable_extension = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
   if (pipeline_statistics_) features.pNext = &executable;
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &features};
-  info.queueCreateInfoCount = 1;
-  info.pQueueCreateInfos = &queue_info;
+  info.queueCreateInfoCount = separate_transfer_queue() ? 2 : 1;
+  info.pQueueCreateInfos = queue_infos;
   info.enabledExtensionCount = pipeline_statistics_ ? 1 : 0;
   info.ppEnabledExtensionNames = &executable_extension;
   check(vkCreateDevice(physical_device_, &info, nullptr, &device_), "vkCreateDevice");
   vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
+  vkGetDeviceQueue(device_, transfer_family_, 0, &transfer_queue_);
 }
 
 void Context::load_pipeline_cache(const ContextOptions& options) {

@@ -1,6 +1,7 @@
 #pragma once
-// The Vulkan device Vulkanite computes on: one physical device, one compute queue, the memory
-// types, and an on-disk pipeline cache. It knows nothing of algorithms; they take a Context&.
+// The Vulkan device Vulkanite computes on: one physical device, one compute queue (and a transfer
+// queue for uploads where the device has a copy engine), the memory types, and an on-disk
+// pipeline cache. It knows nothing of algorithms; they take a Context&.
 #include "runtime/device_info.hpp"
 #include "runtime/handle.hpp"
 #include "runtime/instance.hpp"
@@ -24,6 +25,10 @@ struct ContextOptions {
   // Unset: VULKANITE_PIPELINE_STATISTICS. On: every kernel prints the driver's statistics of its
   // pipeline (registers, spills, shared memory, ...) to stderr, where the device reports them.
   std::optional<bool> pipeline_statistics;
+  // Unset: VULKANITE_TRANSFER_QUEUE (default on). On: frame uploads go through a queue of a
+  // transfer-only family (the copy engine) where the device has one; off: through the compute
+  // queue, which orders them behind every kernel before them.
+  std::optional<bool> transfer_queue;
 };
 
 class Context {
@@ -38,6 +43,11 @@ class Context {
   VkDevice device() const noexcept { return device_; }
   VkQueue queue() const noexcept { return queue_; }
   std::uint32_t queue_family() const noexcept { return queue_family_; }
+  // The queue of Sequence::upload: a transfer-only family's (a copy engine, which runs beside the
+  // kernels) where the device has one, else the compute queue itself.
+  VkQueue transfer_queue() const noexcept { return transfer_queue_; }
+  std::uint32_t transfer_family() const noexcept { return transfer_family_; }
+  bool separate_transfer_queue() const noexcept { return transfer_family_ != queue_family_; }
   bool queue_has_timestamps() const noexcept { return timestamp_valid_bits_ > 0; }
   // Timestamps wrap at timestampValidBits: differences are taken modulo this mask + 1.
   std::uint64_t timestamp_mask() const noexcept {
@@ -62,7 +72,7 @@ class Context {
   const std::filesystem::path& pipeline_cache_file() const noexcept { return cache_file_; }
 
  private:
-  void create_device();
+  void create_device(bool transfer_queue);
   void load_pipeline_cache(const ContextOptions& options);
 
   std::shared_ptr<Instance> instance_;
@@ -73,6 +83,8 @@ class Context {
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   std::uint32_t queue_family_ = 0;
+  VkQueue transfer_queue_ = VK_NULL_HANDLE;
+  std::uint32_t transfer_family_ = 0;
   std::uint32_t timestamp_valid_bits_ = 0;
   bool pipeline_statistics_ = false;
   std::filesystem::path cache_file_;

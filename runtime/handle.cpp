@@ -7,6 +7,7 @@ namespace vulkanite::runtime {
 void destroy(VkDevice d, VkBuffer h) noexcept { vkDestroyBuffer(d, h, nullptr); }
 void destroy(VkDevice d, VkDeviceMemory h) noexcept { vkFreeMemory(d, h, nullptr); }
 void destroy(VkDevice d, VkFence h) noexcept { vkDestroyFence(d, h, nullptr); }
+void destroy(VkDevice d, VkSemaphore h) noexcept { vkDestroySemaphore(d, h, nullptr); }
 void destroy(VkDevice d, VkCommandPool h) noexcept { vkDestroyCommandPool(d, h, nullptr); }
 void destroy(VkDevice d, VkDescriptorPool h) noexcept { vkDestroyDescriptorPool(d, h, nullptr); }
 void destroy(VkDevice d, VkDescriptorSetLayout h) noexcept {

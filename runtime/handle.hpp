@@ -13,6 +13,7 @@ static_assert(sizeof(void*) == 8, "Vulkanite needs 64-bit handles (distinct hand
 void destroy(VkDevice device, VkBuffer handle) noexcept;
 void destroy(VkDevice device, VkDeviceMemory handle) noexcept;
 void destroy(VkDevice device, VkFence handle) noexcept;
+void destroy(VkDevice device, VkSemaphore handle) noexcept;
 void destroy(VkDevice device, VkCommandPool handle) noexcept;
 void destroy(VkDevice device, VkDescriptorPool handle) noexcept;
 void destroy(VkDevice device, VkDescriptorSetLayout handle) noexcept;

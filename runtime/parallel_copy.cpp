@@ -20,7 +20,7 @@ CopyPool::~CopyPool() {
 }
 
 void CopyPool::copy(void* destination, const void* source, std::size_t bytes) {
-  constexpr std::size_t kMinChunk = 4u << 20;
+  constexpr std::size_t kMinChunk = 1u << 20;
   const std::size_t parts = std::clamp<std::size_t>(bytes / kMinChunk, 1, workers_.size() + 1);
   if (parts == 1) {
     std::memcpy(destination, source, bytes);

@@ -19,8 +19,8 @@ class CopyPool {
   CopyPool(const CopyPool&) = delete;
   CopyPool& operator=(const CopyPool&) = delete;
 
-  // Copies `bytes` (not overlapping) and returns when all is copied; copies under 4 MiB stay on
-  // the calling thread. Not re-entrant: one copy at a time.
+  // Copies `bytes` (not overlapping) and returns when all is copied; copies under 2 MiB stay on
+  // the calling thread, larger ones take a thread per MiB at most. Not re-entrant: one copy at a time.
   void copy(void* destination, const void* source, std::size_t bytes);
 
  private:

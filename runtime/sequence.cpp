@@ -13,7 +13,7 @@ constexpr std::uint32_t kBuffersPerPool = 64 * 16;
 }  // namespace
 
 Sequence::Sequence(Context& context, std::uint32_t max_timed_dispatches)
-    : context_(&context), commands_(context) {
+    : context_(&context), upload_(context, Queue::transfer), commands_(context) {
   if (context.queue_has_timestamps() && max_timed_dispatches > 0) {
     VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
@@ -119,6 +119,15 @@ void Sequence::copy(const Buffer& source, const Buffer& destination, VkDeviceSiz
   vkCmdCopyBuffer(commands_.buffer(), source.handle(), destination.handle(), 1, &region);
 }
 
+void Sequence::upload(const Buffer& source, const Buffer& destination, VkDeviceSize bytes) {
+  if (bytes > source.bytes() || bytes > destination.bytes())
+    throw std::out_of_range("Sequence::upload of " + std::to_string(bytes) + " bytes runs past a buffer's end");
+  if (!upload_recorded_) upload_.begin();
+  upload_recorded_ = true;
+  VkBufferCopy region{0, 0, bytes};
+  vkCmdCopyBuffer(upload_.buffer(), source.handle(), destination.handle(), 1, &region);
+}
+
 void Sequence::fill(const Buffer& buffer, std::uint32_t word, VkDeviceSize bytes) {
   if (bytes != VK_WHOLE_SIZE && (bytes % 4 != 0 || bytes > buffer.bytes()))
     throw std::invalid_argument("Sequence::fill of " + std::to_string(bytes) + " bytes: must be a multiple of 4 and at most " +
@@ -126,10 +135,22 @@ void Sequence::fill(const Buffer& buffer, std::uint32_t word, VkDeviceSize bytes
   vkCmdFillBuffer(commands_.buffer(), buffer.handle(), 0, bytes, word);
 }
 
-void Sequence::submit() { commands_.submit(); }
+void Sequence::submit() {
+  if (!upload_recorded_) {
+    commands_.submit();
+    return;
+  }
+  if (!uploaded_) uploaded_ = make_semaphore(*context_);
+  upload_.submit(VK_NULL_HANDLE, uploaded_.get());
+  upload_recorded_ = false;
+  upload_submitted_ = true;
+  commands_.submit(uploaded_.get());
+}
 
 void Sequence::wait() {
   commands_.wait();
+  if (upload_submitted_) upload_.wait();  // done already: the commands waited for it
+  upload_submitted_ = false;
   if (!timed_names_.empty()) {
     std::vector<std::uint64_t> ticks(2 * timed_names_.size());
     check(vkGetQueryPoolResults(context_->device(), queries_.get(), 0, static_cast<std::uint32_t>(ticks.size()),

@@ -39,6 +39,12 @@ class Sequence {
   void barrier();
   void copy(const Buffer& source, const Buffer& destination, VkDeviceSize bytes,
             VkDeviceSize source_offset = 0, VkDeviceSize destination_offset = 0);
+  // A copy of `bytes` from the start of `source` (host memory the host has filled) to the start
+  // of `destination`, on the context's transfer queue: submit() submits it first and the
+  // commands recorded here wait for it. So the upload of one Sequence (a frame in flight) runs on
+  // the copy engine while another Sequence's kernels run, where one queue would run them in turn.
+  // The host may rewrite `source`, and kernels `destination`, only after wait().
+  void upload(const Buffer& source, const Buffer& destination, VkDeviceSize bytes);
   // Fills `bytes` of `buffer` (whole buffer by default) with a repeated 32-bit word.
   void fill(const Buffer& buffer, std::uint32_t word, VkDeviceSize bytes = VK_WHOLE_SIZE);
 
@@ -65,8 +71,11 @@ class Sequence {
   std::uint32_t query_capacity_ = 0;
   std::vector<const std::string*> timed_names_;  // kernel name of each timed dispatch
   Profile profile_;
-  // Last, so destroyed first: its destructor waits for a submission still in flight, which
-  // uses the pools above.
+  Unique<VkSemaphore> uploaded_;  // signalled by upload_, waited for by commands_
+  bool upload_recorded_ = false, upload_submitted_ = false;
+  // Last, so destroyed first: their destructors wait for a submission still in flight, which
+  // uses the pools and the semaphore above.
+  Commands upload_;
   Commands commands_;
 };
 

@@ -200,6 +200,25 @@ TEST_F(BufferTest, SequenceCopyPastTheEndIsOutOfRange) {
   sequence.run();  // nothing was recorded: an empty submission still works
 }
 
+// The upload runs in a submission of its own (on the transfer queue where there is one); the
+// commands recorded beside it must see what it wrote, in every round of a reused Sequence.
+TEST_F(BufferTest, SequenceUploadIsDoneBeforeItsCommandsRun) {
+  const runtime::Buffer host(context(), 4096, runtime::MemoryKind::host), device(context(), 4096);
+  const runtime::Buffer readback(context(), 4096, runtime::MemoryKind::host);
+  runtime::Sequence sequence(context());
+  for (unsigned round = 0; round < 3; ++round) {
+    const auto bytes = random_bytes(4096, 10 + round);
+    std::copy(bytes.begin(), bytes.end(), host.mapped().begin());
+    sequence.upload(host, device, 3000);
+    sequence.copy(device, readback, 3000);
+    sequence.barrier();
+    sequence.run();
+    EXPECT_EQ(first_difference(std::span(bytes).first(3000), readback.mapped().first(3000)), -1) << "round " << round;
+  }
+  EXPECT_EQ(message_of<std::out_of_range>([&] { sequence.upload(host, device, 4097); }),
+            "Sequence::upload of 4097 bytes runs past a buffer's end");
+}
+
 TEST_F(BufferTest, SequenceFillsTheWholeBufferOrAPrefix) {
   const runtime::Array<std::uint32_t> words(context(), 8);
   runtime::Sequence sequence(context());
