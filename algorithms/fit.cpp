@@ -2,15 +2,19 @@
 
 #include "algorithms/fit_expression.hpp"
 #include "runtime/buffer.hpp"
+#include "runtime/parallel_copy.hpp"
 #include "runtime/sequence.hpp"
 #include "runtime/transfer.hpp"
 
 #include <shaders/fit.spv.hpp>
+#include <shaders/fit_fast.spv.hpp>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +50,10 @@ void upload(runtime::Transfer& transfer, std::span<const T> values, const runtim
 
 }  // namespace
 
+Fitter::~Fitter() = default;
+Fitter::Fitter(Fitter&&) noexcept = default;
+Fitter& Fitter::operator=(Fitter&&) noexcept = default;
+
 Fitter::Fitter(runtime::Context& context, reference::FitSettings<float> settings, FitShape shape)
     : context_(&context),
       settings_(std::move(settings)),
@@ -62,15 +70,19 @@ Fitter::Fitter(runtime::Context& context, reference::FitSettings<float> settings
   // Beside the pipeline cache: the same directory, the same lifetime.
   if (settings_.expression)
     expression_spirv_ =
-        compile_fit_expression(*settings_.expression, context.pipeline_cache_file().parent_path()).spirv;
+        compile_fit_expression(*settings_.expression, context.pipeline_cache_file().parent_path(), settings_.exact)
+            .spirv;
 }
 
 std::string Fitter::kernel_name() const {
-  return settings_.expression ? "fit_expression" : "fit_" + std::string(reference::model_name(settings_.model));
+  const std::string model = settings_.expression ? "expression" : std::string(reference::model_name(settings_.model));
+  return "fit_" + model + (settings_.exact ? "" : "_fast");
 }
 
 std::span<const std::uint32_t> Fitter::spirv() const {
-  return settings_.expression ? std::span<const std::uint32_t>(expression_spirv_) : std::span(shaders::fit);
+  if (settings_.expression) return expression_spirv_;
+  if (settings_.exact) return shaders::fit;
+  return shaders::fit_fast;
 }
 
 // Shared memory of shaders/fit/fit.comp: per fit a work area (its L point rows of 2P + 3 words,
@@ -153,6 +165,43 @@ const runtime::Kernel& Fitter::kernel(FitShape s) {
   return *slot;
 }
 
+// One batch of fits in flight: its inputs in host staging and on the device, its outputs on the
+// device and in host readback memory, its submission.
+struct FitBatch {
+  FitBatch(runtime::Context& c, std::size_t fits, std::size_t m, std::size_t x_values, bool weighted, std::uint32_t p)
+      : sizes{fits, m, x_values, weighted ? 1u : 0u},
+        data(c, fits * m), weights(c, weighted ? fits * m : 1), coordinates(c, x_values), initial(c, fits * p),
+        parameters(c, fits * p), errors(c, fits * p), info(c, fits * 3),
+        data_in(c, 4 * std::max<std::size_t>(1, fits * m), runtime::MemoryKind::host),
+        weights_in(c, weighted ? 4 * fits * m : 4, runtime::MemoryKind::host),
+        coordinates_in(c, 4 * std::max<std::size_t>(1, x_values), runtime::MemoryKind::host),
+        initial_in(c, 4 * fits * p, runtime::MemoryKind::host),
+        out(c, 4 * fits * (2 * p + 3), runtime::MemoryKind::host),
+        sequence(c) {}
+  std::array<std::size_t, 4> sizes;  // what it was made for: fits, points, coordinates, weighted
+  runtime::Array<float> data, weights, coordinates, initial, parameters, errors;
+  runtime::Array<std::uint32_t> info;
+  runtime::Buffer data_in, weights_in, coordinates_in, initial_in, out;  // host
+  runtime::Sequence sequence;
+  std::size_t first = 0, count = 0;
+};
+
+namespace {
+
+// `values` into `staging` (host) by `copier`, and its upload to `array` into the sequence.
+void stage(runtime::CopyPool& copier, runtime::Sequence& sequence, std::span<const float> values,
+           const runtime::Buffer& staging, const runtime::Array<float>& array) {
+  if (values.empty()) return;
+  copier.copy(staging.mapped().data(), values.data(), values.size_bytes());
+  sequence.upload(staging, array, values.size_bytes());
+}
+
+}  // namespace
+
+// Batches of fits go through two FitBatch slots: while the GPU fits one, the host fills the
+// other's staging and its upload runs on the transfer queue (Sequence::upload), and the previous
+// batch's results are copied out. One slot at a time would leave the GPU idle during every
+// batch's transfers (a quarter of the time of 10^7 small fits).
 reference::FitResult<float> Fitter::run(const reference::FitInput<float>& input) {
   const std::uint32_t p = parameters_, dims = reference::model_dimensions(settings_);
   reference::check_input(input, settings_, p, dims);
@@ -165,42 +214,64 @@ reference::FitResult<float> Fitter::run(const reference::FitInput<float>& input)
   const runtime::Kernel& k = kernel(s);
   const std::uint32_t fits_per_group = s.workgroup_size / s.lanes_per_fit;
 
-  // Fits per batch: each buffer within maxStorageBufferRange (and 256 MiB, to bound memory), and
-  // the indices n x M within 32 bits (checked by check_input for the whole input).
+  // Fits per batch: each buffer within maxStorageBufferRange and 16 MiB (batches small enough to
+  // overlap and to keep the pinned staging small, large enough to fill the GPU: 10^5 fits and
+  // more), the indices n x M within 32 bits (check_input).
   const bool per_fit_x = !input.x.empty() && input.x.size() == n * m * dims;
   const std::size_t bytes_per_fit = 4 * std::max<std::size_t>(m * (per_fit_x ? dims : 1), 3 * p);
-  const std::size_t range = std::min<std::size_t>(context_->limits().maxStorageBufferRange, std::size_t{256} << 20);
-  const std::size_t batch = std::max<std::size_t>(1, std::min(n, range / bytes_per_fit));
+  const std::size_t range = std::min<std::size_t>(context_->limits().maxStorageBufferRange, std::size_t{16} << 20);
+  std::size_t batch = std::max<std::size_t>(1, std::min(n, range / bytes_per_fit));
+  if (requested_.fits_per_batch != 0) batch = std::min<std::size_t>(batch, requested_.fits_per_batch);
   const std::size_t max_groups = context_->limits().maxComputeWorkGroupCount[0];
-
   const bool weighted = !input.weights.empty();
-  runtime::Array<float> data = device_array<float>(*context_, batch * m);
-  runtime::Array<float> weights = device_array<float>(*context_, weighted ? batch * m : 1);
-  runtime::Array<float> coordinates = device_array<float>(*context_, per_fit_x ? batch * m * dims : input.x.size());
-  runtime::Array<float> initial = device_array<float>(*context_, batch * p);
-  runtime::Array<float> bounds = device_array<float>(*context_, 2 * p);
-  runtime::Array<float> parameters = device_array<float>(*context_, batch * p);
-  runtime::Array<float> errors = device_array<float>(*context_, batch * p);
-  runtime::Array<std::uint32_t> info = device_array<std::uint32_t>(*context_, batch * 3);
+  const std::size_t x_values = per_fit_x ? batch * m * dims : input.x.size();
 
   runtime::Transfer transfer(*context_);
+  runtime::Array<float> bounds = device_array<float>(*context_, 2 * p);
   std::vector<float> bound_values(2 * p);
   for (std::uint32_t j = 0; j < p; ++j) {
     bound_values[j] = settings_.lower.empty() ? -std::numeric_limits<float>::infinity() : settings_.lower[j];
     bound_values[p + j] = settings_.upper.empty() ? std::numeric_limits<float>::infinity() : settings_.upper[j];
   }
   upload(transfer, std::span<const float>(bound_values), bounds);
-  if (!input.x.empty() && !per_fit_x) upload(transfer, input.x, coordinates);
+  runtime::CopyPool copier;
+  auto& slots = batches_;
+  const std::array<std::size_t, 4> sizes{batch, m, x_values, weighted ? 1u : 0u};
+  const std::size_t slot_count = std::min<std::size_t>(2, (n + batch - 1) / batch);
+  if (slots.size() != slot_count || slots.front()->sizes != sizes) {
+    slots.clear();
+    for (std::size_t i = 0; i < slot_count; ++i)
+      slots.push_back(std::make_unique<FitBatch>(*context_, batch, m, x_values, weighted, p));
+  }
+  for (auto& slot : slots) {
+    slot->count = 0;
+    slot->sequence.profile().clear();
+  }
+  if (!input.x.empty() && !per_fit_x)
+    for (auto& slot : slots) upload(transfer, input.x, slot->coordinates);
 
-  std::vector<std::uint32_t> info_host;
-  for (std::size_t first = 0; first < n; first += batch) {
-    const std::size_t count = std::min(batch, n - first);
-    upload(transfer, input.data.subspan(first * m, count * m), data);
-    if (weighted) upload(transfer, input.weights.subspan(first * m, count * m), weights);
-    if (per_fit_x) upload(transfer, input.x.subspan(first * m * dims, count * m * dims), coordinates);
-    upload(transfer, input.initial.subspan(first * p, count * p), initial);
-
-    runtime::Sequence sequence(*context_);
+  const auto collect = [&](FitBatch& b) {
+    b.sequence.wait();
+    const auto* out = reinterpret_cast<const float*>(b.out.mapped().data());
+    const std::size_t first = b.first, count = b.count;
+    copier.copy(result.parameters.data() + first * p, out, 4 * count * p);
+    copier.copy(result.standard_errors.data() + first * p, out + batch * p, 4 * count * p);
+    const auto* info = reinterpret_cast<const std::uint32_t*>(out + 2 * batch * p);
+    for (std::size_t i = 0; i < count; ++i) {
+      result.states[first + i] = static_cast<reference::FitState>(info[3 * i]);
+      result.iterations[first + i] = info[3 * i + 1];
+      result.chi_square[first + i] = std::bit_cast<float>(info[3 * i + 2]);
+    }
+    b.count = 0;
+  };
+  const auto submit = [&](FitBatch& b, std::size_t first, std::size_t count) {
+    b.first = first;
+    b.count = count;
+    auto& seq = b.sequence;
+    stage(copier, seq, input.data.subspan(first * m, count * m), b.data_in, b.data);
+    if (weighted) stage(copier, seq, input.weights.subspan(first * m, count * m), b.weights_in, b.weights);
+    if (per_fit_x) stage(copier, seq, input.x.subspan(first * m * dims, count * m * dims), b.coordinates_in, b.coordinates);
+    stage(copier, seq, input.initial.subspan(first * p, count * p), b.initial_in, b.initial);
     const std::size_t groups = (count + fits_per_group - 1) / fits_per_group;
     for (std::size_t g = 0; g < groups; g += max_groups) {
       const auto dispatch_groups = static_cast<std::uint32_t>(std::min(max_groups, groups - g));
@@ -209,23 +280,33 @@ reference::FitResult<float> Fitter::run(const reference::FitInput<float>& input)
                          settings_.max_iterations, settings_.tolerance,
                          input.x.empty() ? 0u : (per_fit_x ? 2u : 1u),
                          static_cast<std::uint32_t>(std::llround(std::sqrt(static_cast<double>(m))))};
-      sequence.dispatch(k, {data, weights, coordinates, initial, bounds, parameters, errors, info}, push,
-                        {dispatch_groups});
+      seq.dispatch(k, {b.data, b.weights, b.coordinates, b.initial, bounds, b.parameters, b.errors, b.info}, push,
+                   {dispatch_groups});
     }
-    sequence.barrier();
-    sequence.run();
+    seq.barrier();
+    seq.copy(b.parameters, b.out, 4 * count * p);
+    seq.copy(b.errors, b.out, 4 * count * p, 0, 4 * batch * p);
+    seq.copy(b.info, b.out, 4 * count * 3, 0, 8 * batch * p);
+    seq.barrier();  // the copies' writes visible to the host
+    seq.submit();
+  };
 
-    transfer.download(parameters.buffer(), 0, std::as_writable_bytes(std::span(result.parameters).subspan(first * p, count * p)));
-    transfer.download(errors.buffer(), 0,
-                      std::as_writable_bytes(std::span(result.standard_errors).subspan(first * p, count * p)));
-    info_host.resize(3 * count);
-    transfer.download(info.buffer(), 0, std::as_writable_bytes(std::span(info_host)));
-    for (std::size_t i = 0; i < count; ++i) {
-      result.states[first + i] = static_cast<reference::FitState>(info_host[3 * i]);
-      result.iterations[first + i] = info_host[3 * i + 1];
-      result.chi_square[first + i] = std::bit_cast<float>(info_host[3 * i + 2]);
+  try {
+    std::size_t next = 0;
+    for (std::size_t first = 0; first < n; first += batch, next = (next + 1) % slots.size()) {
+      FitBatch& b = *slots[next];
+      if (b.count != 0) collect(b);
+      submit(b, first, std::min(batch, n - first));
     }
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      FitBatch& b = *slots[(next + i) % slots.size()];
+      if (b.count != 0) collect(b);
+    }
+  } catch (...) {
+    slots.clear();  // their destructors wait for what is in flight; the next run starts afresh
+    throw;
   }
+  for (auto& slot : slots) profile_.merge(slot->sequence.profile());
   check_device_budget(s, m, result.iterations);
   return result;
 }

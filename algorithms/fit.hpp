@@ -7,6 +7,7 @@
 #include "reference/fit.hpp"
 #include "runtime/context.hpp"
 #include "runtime/kernel.hpp"
+#include "runtime/profile.hpp"
 
 #include <cstdint>
 #include <map>
@@ -34,7 +35,12 @@ static_assert(sizeof(FitPush) == 32);
 struct FitShape {
   std::uint32_t workgroup_size = 0;  // W, a power of two; 0: chosen from P, M and the device
   std::uint32_t lanes_per_fit = 0;   // L, a power of two dividing W; 0: chosen from M
+  // Fits per batch (run() overlaps one batch's transfers with another's fitting); 0: as many as
+  // fit in 16 MiB per buffer. Never changes the results.
+  std::uint32_t fits_per_batch = 0;
 };
+
+struct FitBatch;  // one batch of fits in flight (fit.cpp)
 
 class Fitter {
  public:
@@ -42,6 +48,9 @@ class Fitter {
   // expression (settings.expression) is compiled here, or read from the shader cache beside the
   // context's pipeline cache (algorithms/fit_expression.hpp).
   Fitter(runtime::Context& context, reference::FitSettings<float> settings, FitShape shape = {});
+  ~Fitter();
+  Fitter(Fitter&&) noexcept;
+  Fitter& operator=(Fitter&&) noexcept;
 
   // Checks the input (reference::check_input: the same errors as the reference), uploads it in
   // batches that respect the device's buffer and dispatch limits, fits and downloads. On
@@ -53,6 +62,8 @@ class Fitter {
   // Bytes of shared memory one workgroup of this shape needs.
   std::uint32_t shared_bytes(FitShape shape) const;
   std::uint32_t parameters() const noexcept { return parameters_; }
+  // GPU time of every fit dispatch run() made so far (timestamps), under the kernel's name.
+  const runtime::Profile& profile() const noexcept { return profile_; }
 
   // An upper estimate of the loop iterations one invocation runs for a fit of `points` points
   // that takes `iterations` steps (the factorization and solve, the evaluation rounds).
@@ -71,6 +82,10 @@ class Fitter {
   std::uint32_t parameters_;
   std::vector<std::uint32_t> expression_spirv_;  // empty for built-in models
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<runtime::Kernel>> kernels_;
+  runtime::Profile profile_;
+  // run()'s two batch slots, kept for the next run() of the same sizes: their host staging is
+  // pinned memory, slow to allocate.
+  std::vector<std::unique_ptr<FitBatch>> batches_;
 };
 
 }  // namespace vulkanite::algorithms

@@ -33,11 +33,11 @@ std::string operation(const reference::ExpressionStep& s) {
     case ExpressionOp::subtract: return "fsub(" + a + ", " + b + ")";
     case ExpressionOp::multiply: return "fmul(" + a + ", " + b + ")";
     case ExpressionOp::negate: return "fsub(0.0, " + a + ")";
-    case ExpressionOp::divide: return "ftz(cr_div(" + a + ", " + b + "))";
+    case ExpressionOp::divide: return "fit_div(" + a + ", " + b + ")";
     case ExpressionOp::reciprocal: return "fit_rcp(" + a + ")";
     case ExpressionOp::exp: return "fit_exp(" + a + ")";
     case ExpressionOp::log: return "fit_log(" + a + ")";
-    case ExpressionOp::sqrt: return "cr_sqrt(" + a + ")";
+    case ExpressionOp::sqrt: return "fit_sqrt(" + a + ")";
     case ExpressionOp::inverse_sqrt: return "fit_rsqrt(" + a + ")";
     case ExpressionOp::sin: return "fit_sincos(" + a + ").x";
     case ExpressionOp::cos: return "fit_sincos(" + a + ").y";
@@ -67,11 +67,13 @@ std::string fit_expression_glsl(const reference::FitExpression& e) {
 }
 
 runtime::CompiledShader compile_fit_expression(const reference::FitExpression& expression,
-                                               const std::filesystem::path& cache_dir) {
+                                               const std::filesystem::path& cache_dir, bool exact) {
   const std::string model = fit_expression_glsl(expression);
   std::vector<runtime::ShaderSource> sources(std::begin(shaders::fit_sources), std::end(shaders::fit_sources));
   sources.push_back({"fit/expression_model.glsl", model});
-  return runtime::compile_compute_shader(sources, "fit/fit.comp", "#define VULKANITE_FIT_EXPRESSION 1\n", cache_dir);
+  return runtime::compile_compute_shader(
+      sources, "fit/fit.comp",
+      std::string("#define VULKANITE_FIT_EXPRESSION 1\n") + (exact ? "" : "#define VULKANITE_FIT_FAST 1\n"), cache_dir);
 }
 
 }  // namespace vulkanite::algorithms

@@ -18,7 +18,8 @@ std::string fit_expression_glsl(const reference::FitExpression& expression);
 
 // fit.comp with the expression's model, from its embedded sources; cached in cache_dir (empty:
 // not cached) under a hash of the sources and glslang's version (runtime::compile_compute_shader).
+// exact false: the fast mode's arithmetic (FitSettings::exact).
 runtime::CompiledShader compile_fit_expression(const reference::FitExpression& expression,
-                                               const std::filesystem::path& cache_dir);
+                                               const std::filesystem::path& cache_dir, bool exact = true);
 
 }  // namespace vulkanite::algorithms

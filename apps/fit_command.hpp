@@ -27,6 +27,7 @@ struct FitOptions {
   std::string weights;    // same shape as the data, for wlsq
   std::uint32_t max_iterations = 25;
   double tolerance = 1e-4;  // reference::FitSettings' default (Gpufit's)
+  bool fast = false;        // FitSettings::exact false
   std::string synthetic;  // odmr2, odmr8, gauss2d
   std::string size = "16x16";  // synthetic image, ROWSxCOLUMNS
   std::uint64_t seed = 1;

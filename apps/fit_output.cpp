@@ -190,8 +190,8 @@ std::string summary(const FitReport& r) {
     model += ", " + std::to_string(r.dips) + (r.dips == 1 ? " dip" : " dips");
   std::snprintf(text, sizeof text, "fitted %zu fit%s (", fits, fits == 1 ? "" : "s");
   std::string line = text + model;  // outside the buffer: an expression may be long
-  std::snprintf(text, sizeof text, ", %zu points, %s): %zu converged", r.points, estimator_flag(r.estimator).c_str(),
-                counts[0]);
+  std::snprintf(text, sizeof text, ", %zu points, %s%s): %zu converged", r.points, estimator_flag(r.estimator).c_str(),
+                r.fast ? ", fast" : "", counts[0]);
   line += text;
   for (std::uint32_t s = 1; s < 5; ++s)
     if (counts[s] > 0)

@@ -23,6 +23,7 @@ struct FitReport {
   std::vector<std::string> parameter_names;
   std::uint32_t free_mask = 0xffffffffu;
   reference::Estimator estimator = reference::Estimator::least_squares;
+  bool fast = false;               // --fast: the GPU's own arithmetic, not bit-identical
   std::vector<std::size_t> grid;  // {rows, columns} or {fits}
   std::size_t points = 0;
   std::vector<float> initial;      // fits x P

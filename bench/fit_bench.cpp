@@ -3,6 +3,7 @@
 //     widefield-magnetometry job (1.4 million pixels on a GPU; a published Gpufit figure for it is
 //     20 s);
 //   - 2D Gaussian spots (5 parameters) on 5 x 5 and 15 x 15 pixels, the localization job;
+//   each in the exact mode (bit-identical to the reference) and the fast mode (gpu_end_to_end_fast);
 //   - the float reference (reference::fit, one CPU thread) as the CPU baseline.
 // Data: each model evaluated in double at parameters varied by a few percent per fit, with 1 %
 // Gaussian noise, from fixed seeds. Initial values: 5 % off; for ODMR algorithms::guess_odmr's,
@@ -121,15 +122,24 @@ algorithms::FitShape shape_from_environment() {
   return shape;
 }
 
-void gpu_end_to_end(benchmark::State& state, const Harness& harness, const Job& job) {
+// exact false: the fast mode (FitSettings::exact).
+void gpu_end_to_end(benchmark::State& state, const Harness& harness, const Job& job, bool exact) {
   const std::size_t fits = harness.cpu_device() ? job.llvmpipe_fits : job.gpu_fits;
   const Problem pr = make_problem(job, fits);
-  algorithms::Fitter fitter(harness.context, job.settings, shape_from_environment());
+  auto settings = job.settings;
+  settings.exact = exact;
+  algorithms::Fitter fitter(harness.context, settings, shape_from_environment());
   const algorithms::FitShape shape = fitter.shape(job.points);
   state.counters["workgroup_size"] = shape.workgroup_size;
   state.counters["lanes_per_fit"] = shape.lanes_per_fit;
   const std::span<const float> x = job.x;
   reference::FitResult<float> r = fitter.run({fits, job.points, pr.data, {}, x, pr.initial});  // warm-up: pipelines
+  const auto kernel_ns = [&] {
+    double ns = 0;
+    for (const auto& t : fitter.profile().summary()) ns += t.total_ns;
+    return ns;
+  };
+  const double kernel_before = kernel_ns();
   double seconds = 0;
   std::uint64_t reps = 0;
   for (auto _ : state) {
@@ -141,6 +151,8 @@ void gpu_end_to_end(benchmark::State& state, const Harness& harness, const Job& 
     ++reps;
   }
   report(state, job.settings, r, fits, seconds, reps);
+  // The fit kernels' GPU time per run (timestamps), beside the wall time that adds the transfers.
+  state.counters["kernel_s"] = (kernel_ns() - kernel_before) / 1e9 / static_cast<double>(std::max<std::uint64_t>(1, reps));
 }
 
 void cpu_reference(benchmark::State& state, const Job& job) {
@@ -164,8 +176,10 @@ void cpu_reference(benchmark::State& state, const Job& job) {
 void register_benchmarks(const Harness& harness) {
   const auto& h = harness;
   static const auto all = jobs();
-  for (const auto& job : all)
-    add("gpu_end_to_end/" + job.name + "/wall", true, [&h, &job](benchmark::State& s) { gpu_end_to_end(s, h, job); });
+  for (const bool exact : {true, false})
+    for (const auto& job : all)
+      add(std::string(exact ? "gpu_end_to_end/" : "gpu_end_to_end_fast/") + job.name + "/wall", true,
+          [&h, &job, exact](benchmark::State& s) { gpu_end_to_end(s, h, job, exact); });
   for (const auto& job : all)
     add("cpu_reference/" + job.name + "/wall", false, [&job](benchmark::State& s) { cpu_reference(s, job); });
 }

@@ -59,6 +59,11 @@ struct FitSettings {
   std::vector<T> lower, upper;            // empty (unbounded) or P values each; -inf / +inf allowed
   // A model given at run time (reference/fit_expression.hpp); set, it replaces `model` and `dips`.
   std::optional<FitExpression> expression;
+  // For the GPU (algorithms::Fitter); the reference always computes exactly. true: every result
+  // bit-identical to the reference's on every device. false, the fast mode: the device's own
+  // arithmetic (fused multiply-adds, its exp, log, division and square roots, subnormals kept),
+  // several times faster; results agree with the reference to rounding (docs/fit.md).
+  bool exact = true;
 };
 
 // P and D (coordinates per point) of the settings' model: the expression's, else the built-in one's.

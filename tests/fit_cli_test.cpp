@@ -54,6 +54,13 @@ TEST(FitCliTest, SyntheticOdmrCubeWritesEveryArrayAndReportsTheTruth) {
   for (const auto s : states.values<std::uint8_t>()) EXPECT_EQ(s, 0);
 }
 
+TEST(FitCliTest, FastModeSaysSoAndRecoversTheTruth) {
+  const auto result = run_cli({"fit", "--synthetic", "odmr2", "--size", "4x5", "--fast"});
+  ASSERT_EQ(result.exit_code, 0) << describe(result);
+  EXPECT_THAT(result.err, MatchesRegex("fitted 20 fits \\(odmr, 2 dips, 200 points, lsq, fast\\): 20 converged in .*\n"
+                                       "truth: [0-9]+ of 160 fitted parameters .* within 3 standard errors.*\n"));
+}
+
 TEST(FitCliTest, PointsLastOrFirstGiveTheSameFitsAsJson) {
   tests::TempDir dir;
   const auto cube = synthetic::make_odmr_cube({.rows = 3, .columns = 4, .dips = 2});

@@ -11,6 +11,29 @@
 
 #include "common/exact_math.glsl"
 
+bool is_finite(float x) { return (floatBitsToUint(x) & kInfinityBits) != kInfinityBits; }
+float pow2(int k) { return uintBitsToFloat(uint(k + 127) << 23); }
+
+#ifdef VULKANITE_FIT_FAST
+// Fast mode (FitSettings::exact false): the device's own arithmetic, free to fuse multiply-adds,
+// keep subnormals and use its exp, log, division and square roots, as Gpufit does. Every
+// operation above costs one instruction instead of three or more, and the transcendental ones a
+// few instead of dozens; the results agree with the reference to rounding, not to the bit
+// (tests/fit_test.cpp measures how closely). sin and cos keep the sequence below, in these
+// operations: the GLSL ones are only required to be within 2^-11 of the truth.
+float fadd(float a, float b) { return a + b; }
+float fsub(float a, float b) { return a - b; }
+float fmul(float a, float b) { return a * b; }
+float fit_div(float a, float b) { return a / b; }
+float fit_sqrt(float x) { return sqrt(x); }
+float fit_rcp(float x) { return 1.0 / x; }
+float fit_rsqrt(float x) { return x > 0.0 ? inversesqrt(x) : uintBitsToFloat(kCanonicalNan); }
+float fit_exp(float x) { return exp(x); }
+float fit_log(float x) {
+  if (x > 0.0) return log(x);
+  return x == 0.0 ? uintBitsToFloat(kSignBit | kInfinityBits) : uintBitsToFloat(kCanonicalNan);
+}
+#else
 float fadd(float a, float b) {
   precise float r = a + b;
   return ftz(r);
@@ -24,8 +47,8 @@ float fmul(float a, float b) {
   return ftz(r);
 }
 
-bool is_finite(float x) { return (floatBitsToUint(x) & kInfinityBits) != kInfinityBits; }
-float pow2(int k) { return uintBitsToFloat(uint(k + 127) << 23); }
+float fit_div(float a, float b) { return ftz(cr_div(a, b)); }
+float fit_sqrt(float x) { return cr_sqrt(x); }
 
 float fit_rcp(float x) {
   x = ftz(x);
@@ -104,6 +127,8 @@ float fit_log(float x) {
   float ln_m = fadd(fadd(s, s), series);
   return fadd(fmul(float(e), uintBitsToFloat(0x3f317218u)), ln_m);
 }
+
+#endif
 
 // .x sin, .y cos.
 vec2 fit_sincos(float x) {
