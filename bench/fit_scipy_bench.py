@@ -14,31 +14,17 @@ stopping rule (ftol 1e-4, at most 25 x (P + 1) evaluations). Reports fits/s and 
 of function evaluations.
 """
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
 from scipy.optimize import least_squares
 
-
-def odmr(p, x):
-    f = p[0] + p[1] * x
-    for j in range(2, len(p), 3):
-        a, x0, g = p[j:j + 3]
-        f = f - a * g * g / ((x - x0) ** 2 + g * g)
-    return f
-
-
-def odmr_jacobian(p, x):
-    jac = np.empty((x.size, p.size))
-    jac[:, 0] = 1.0
-    jac[:, 1] = x
-    for j in range(2, len(p), 3):
-        a, x0, g = p[j:j + 3]
-        d = (x - x0) ** 2 + g * g
-        jac[:, j] = -g * g / d
-        jac[:, j + 1] = -a * g * g * 2 * (x - x0) / d ** 2
-        jac[:, j + 2] = -a * (2 * g * d - g * g * 2 * g) / d ** 2
-    return jac
+# The ODMR model and its Jacobian (of the residual data - model) as the validation script has them.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "validation"))
+from fit_vs_scipy import jacobian as odmr_residual_jacobian  # noqa: E402
+from fit_vs_scipy import model as odmr  # noqa: E402
 
 
 def gauss2d(p, xy):
@@ -46,12 +32,12 @@ def gauss2d(p, xy):
     return p[0] * np.exp(-((x - p[1]) ** 2 + (y - p[2]) ** 2) / (2 * p[3] ** 2)) + p[4]
 
 
-def gauss2d_jacobian(p, xy):
+def gauss2d_residual_jacobian(p, xy):  # of data - model
     x, y = xy
     e = np.exp(-((x - p[1]) ** 2 + (y - p[2]) ** 2) / (2 * p[3] ** 2))
     r2 = (x - p[1]) ** 2 + (y - p[2]) ** 2
-    return np.stack([e, p[0] * e * (x - p[1]) / p[3] ** 2, p[0] * e * (y - p[2]) / p[3] ** 2,
-                     p[0] * e * r2 / p[3] ** 3, np.ones_like(x)], axis=1)
+    return -np.stack([e, p[0] * e * (x - p[1]) / p[3] ** 2, p[0] * e * (y - p[2]) / p[3] ** 2,
+                      p[0] * e * r2 / p[3] ** 3, np.ones_like(x)], axis=1)
 
 
 def run(name, fits, truth, coordinates, f, jacobian, starts_from, rng):
@@ -65,7 +51,7 @@ def run(name, fits, truth, coordinates, f, jacobian, starts_from, rng):
     evaluations = []
     start = time.perf_counter()
     for data, p0 in problems:
-        r = least_squares(lambda q: f(q, coordinates) - data, p0, jac=lambda q: jacobian(q, coordinates),
+        r = least_squares(lambda q: data - f(q, coordinates), p0, jac=lambda q: jacobian(q, coordinates),
                           method="lm", ftol=1e-4, xtol=1e-12, gtol=1e-12, max_nfev=25 * (truth.size + 1))
         evaluations.append(r.nfev)
     seconds = time.perf_counter() - start
@@ -93,12 +79,12 @@ def main():
     def gauss_start(p, rng):
         return p * (1 + 0.05 * rng.uniform(-1, 1, p.size))
 
-    run("odmr8_100pts", args.odmr_fits, odmr_truth, x, odmr, odmr_jacobian, odmr_start, rng)
+    run("odmr8_100pts", args.odmr_fits, odmr_truth, x, odmr, odmr_residual_jacobian, odmr_start, rng)
     for side, truth in ((5, [500, 2.1, 1.9, 1.0, 20]), (15, [500, 7.1, 6.9, 1.8, 20])):
         k = np.arange(side * side)
         grid = (np.asarray(k % side, dtype=np.float64), np.asarray(k // side, dtype=np.float64))
         run(f"gauss2d_{side}x{side}", args.gauss_fits if side == 5 else args.gauss_fits // 4, truth, grid, gauss2d,
-            gauss2d_jacobian, gauss_start, rng)
+            gauss2d_residual_jacobian, gauss_start, rng)
 
 
 if __name__ == "__main__":
