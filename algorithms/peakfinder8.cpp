@@ -206,8 +206,9 @@ struct Peakfinder8::State {
     const StagedFrame staged = stage_frame(frame, slot.staging.mapped(), copier);
     slot.type = staged.type;
     auto& seq = slot.sequence;
+    // The recording's opening barrier orders this frame's kernels after the previous frame's
+    // (shared scratch); the upload's semaphore, after the upload.
     seq.upload(slot.staging, slot.frame, staged.bytes);
-    seq.barrier();  // also orders this frame's kernels after the previous frame's (shared scratch)
     record(seq, slot.frame, staged.type, slot);
     seq.barrier();
     seq.copy(counters, slot.counters, counters.bytes());
