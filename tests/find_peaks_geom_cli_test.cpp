@@ -15,6 +15,7 @@
 #include "reference/peakfinder8.hpp"
 #include "support/data.hpp"
 #include "support/peakfinder8_compare.hpp"
+#include "support/peakfinder8_frames.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "synthetic/serial_frames.hpp"
@@ -33,16 +34,8 @@ TEST(FindPeaksGeomCliTest, CheetahOnAnAgipdSlabGivesTheReferencePeaks) {
   const auto l = io::peakfinder8_layout(geometry);
   ASSERT_EQ(geometry.slab_shape(), (std::array<std::size_t, 2>{8192, 128}));
 
-  // Frames on the same grid of ASICs; a flat background, since the generator's radius is not the
-  // geometry's (tests/peakfinder8_multipanel_test.cpp).
-  synthetic::SerialFrameParams p;
-  p.detector.clear();
-  p.tiled = synthetic::TiledLayout{l.asic_nx, l.asic_ny, l.nasics_x, l.nasics_y, 0};
-  p.background.constant = 10.0;
-  p.background.level = 0.0;
-  p.background.ring_amplitude = 0.0;
-  p.spots.count = 150;
-  p.seed = 3;
+  // Frames on the same grid of ASICs, with a flat background.
+  const auto p = tests::flat_tiled_frame_params(l, 150, 3);
   const auto detector = synthetic::make_serial_detector(p);
   tests::TempDir dir;
   const auto stack = dir.path() / "agipd.h5";

@@ -20,6 +20,7 @@
 #include "support/gpu_test.hpp"
 #include "support/invalid_argument.hpp"
 #include "support/peakfinder8_compare.hpp"
+#include "support/peakfinder8_frames.hpp"
 
 #include <gtest/gtest.h>
 
@@ -194,16 +195,10 @@ TEST_F(Peakfinder8Multipanel, SlabFramesGiveTheReferencesPeaksAndOnePeakPerAsicA
       EXPECT_EQ(differing, 0u);
     }
 
-    // The generator's spots and defects on the same grid of ASICs. Its background is made flat:
-    // its own radius is not the geometry's, and a radial background would not follow OM's rings.
-    synthetic::SerialFrameParams p;
-    p.detector.clear();
-    p.tiled = synthetic::TiledLayout{l.asic_nx, l.asic_ny, l.nasics_x, l.nasics_y, 0};
-    p.background.constant = 10.0;
-    p.background.level = 0.0;
-    p.background.ring_amplitude = 0.0;
-    p.spots.count = static_cast<std::int32_t>(std::max<std::size_t>(30, radius.size() / 4000));
-    p.seed = seed++;  // another frame per geometry
+    // The generator's spots and defects on the same grid of ASICs, with a flat background;
+    // another frame per geometry.
+    const auto p = tests::flat_tiled_frame_params(
+        l, static_cast<std::int32_t>(std::max<std::size_t>(30, radius.size() / 4000)), seed++);
     auto frame = synthetic::make_serial_frame(p, 0);
 
     // Bright spots centred on ASIC borders, away from the generator's spots.

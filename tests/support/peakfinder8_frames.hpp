@@ -1,7 +1,9 @@
 #pragma once
 // Frames for the peakfinder8 tests (reference and GPU): a hand-made frame with one ring and
 // single bright pixels, and random frames with the features that exercise OM's oddities.
+#include "io/crystfel_geometry.hpp"
 #include "reference/peakfinder8.hpp"
+#include "synthetic/serial_frames.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -121,5 +123,21 @@ struct Peakfinder8RandomFrame {
     params.max_res = unit(rng) < 0.5 ? 2000 : static_cast<std::int32_t>(0.8 * scale);
   }
 };
+
+// The generator's frames on a geometry's grid of ASICs (io::peakfinder8_layout), `spots` spots,
+// with a flat background of 10 counts: the generator's own radius is not the geometry's, so a
+// radial background would not follow OM's rings.
+inline synthetic::SerialFrameParams flat_tiled_frame_params(const io::Peakfinder8Layout& l, std::int32_t spots,
+                                                            std::uint64_t seed) {
+  synthetic::SerialFrameParams p;
+  p.detector.clear();
+  p.tiled = synthetic::TiledLayout{l.asic_nx, l.asic_ny, l.nasics_x, l.nasics_y, 0};
+  p.background.constant = 10.0;
+  p.background.level = 0.0;
+  p.background.ring_amplitude = 0.0;
+  p.spots.count = spots;
+  p.seed = seed;
+  return p;
+}
 
 }  // namespace vulkanite::tests
