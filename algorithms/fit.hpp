@@ -7,6 +7,7 @@
 #include "reference/fit.hpp"
 #include "runtime/context.hpp"
 #include "runtime/kernel.hpp"
+#include "runtime/parallel_copy.hpp"
 #include "runtime/profile.hpp"
 
 #include <cstdint>
@@ -86,6 +87,8 @@ class Fitter {
   // run()'s two batch slots, kept for the next run() of the same sizes: their host staging is
   // pinned memory, slow to allocate.
   std::vector<std::unique_ptr<FitBatch>> batches_;
+  // run()'s threads: input checks, copies into staging and out of readback memory.
+  std::unique_ptr<runtime::CopyPool> copier_ = std::make_unique<runtime::CopyPool>();
 };
 
 }  // namespace vulkanite::algorithms

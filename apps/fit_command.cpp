@@ -160,7 +160,7 @@ std::vector<float> bounds(const std::string& text, const std::string& option, st
 
 // Widths enter the models squared: a fit may end on either sign. The absolute value is the same
 // fit and what a reader expects.
-void absolute_widths(FitModel model, std::uint32_t np, std::vector<float>& parameters) {
+void absolute_widths(FitModel model, std::uint32_t np, std::span<float> parameters) {
   std::vector<std::uint32_t> widths;
   switch (model) {
     case FitModel::gauss1d: widths = {2}; break;

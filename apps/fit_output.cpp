@@ -83,10 +83,10 @@ std::vector<std::string> write_fit_files(const std::string& output, const FitRep
     std::string names;
     for (const auto& n : r.parameter_names) names += (names.empty() ? "" : ",") + n;
     h5.attributes["parameters"] = names;
-    h5.arrays.push_back({"/fit/parameters", with(r.grid, np), r.result.parameters, {}});
-    h5.arrays.push_back({"/fit/errors", with(r.grid, np), r.result.standard_errors, {}});
+    h5.arrays.push_back({"/fit/parameters", with(r.grid, np), std::vector<float>(r.result.parameters.begin(), r.result.parameters.end()), {}});
+    h5.arrays.push_back({"/fit/errors", with(r.grid, np), std::vector<float>(r.result.standard_errors.begin(), r.result.standard_errors.end()), {}});
     h5.arrays.push_back({"/fit/states", r.grid, states, {}});
-    h5.arrays.push_back({"/fit/chi2", r.grid, r.result.chi_square, {}});
+    h5.arrays.push_back({"/fit/chi2", r.grid, std::vector<float>(r.result.chi_square.begin(), r.result.chi_square.end()), {}});
     h5.arrays.push_back({"/fit/iterations", r.grid, iterations, {}});
     h5.arrays.push_back({"/fit/initial", with(r.grid, np), r.initial, {}});
     if (!r.truth.empty())

@@ -307,8 +307,8 @@ void fit_one(const Problem<T>& pr, std::size_t n, FitResult<T>& out) {
 template <class T>
 FitResult<T> run(const Problem<T>& pr) {
   const std::size_t n = pr.input.fits, np = pr.parameters;
-  FitResult<T> out{std::vector<T>(n * np), std::vector<T>(n * np), std::vector<FitState>(n), std::vector<T>(n),
-                   std::vector<std::uint32_t>(n)};
+  FitResult<T> out{FitValues<T>(n * np), FitValues<T>(n * np), FitValues<FitState>(n), FitValues<T>(n),
+                   FitValues<std::uint32_t>(n)};
   for (std::size_t i = 0; i < n; ++i) fit_one(pr, i, out);
   return out;
 }

@@ -22,7 +22,8 @@ std::string text(T value) {
 }
 
 template <class T>
-void check_finite(std::span<const T> values, const char* what, std::size_t points) {
+// `values` start at index `offset` of the whole array, whose index the message gives.
+void check_finite(std::span<const T> values, const char* what, std::size_t points, std::size_t offset) {
   // Blocks without an early exit, so that the test vectorizes (10^8 values are a common input);
   // the first bad value's index is looked for only in a block that has one.
   constexpr std::size_t kBlock = 4096;
@@ -33,8 +34,8 @@ void check_finite(std::span<const T> values, const char* what, std::size_t point
     if (all_finite) continue;
     for (std::size_t i = start; i < end; ++i)
       if (!std::isfinite(values[i]))
-        throw std::invalid_argument(std::string(what) + " value " + std::to_string(i) + " (fit " +
-                                    std::to_string(i / points) + ") is not finite");
+        throw std::invalid_argument(std::string(what) + " value " + std::to_string(offset + i) + " (fit " +
+                                    std::to_string((offset + i) / points) + ") is not finite");
   }
 }
 
@@ -120,8 +121,8 @@ std::uint32_t model_dimensions(FitModel model) {
 }
 
 template <class T>
-void check_input(const FitInput<T>& input, const FitSettings<T>& settings, std::uint32_t parameters,
-                 std::uint32_t dimensions) {
+void check_input_layout(const FitInput<T>& input, const FitSettings<T>& settings, std::uint32_t parameters,
+                        std::uint32_t dimensions) {
   const std::size_t n = input.fits, m = input.points, np = parameters, d = dimensions;
   if (np == 0 || np > kMaxFitParameters)
     throw std::invalid_argument("a fit takes 1 to " + std::to_string(kMaxFitParameters) + " parameters, not " +
@@ -151,18 +152,6 @@ void check_input(const FitInput<T>& input, const FitSettings<T>& settings, std::
   }
   if (n * m >= (std::size_t{1} << 32) || input.x.size() >= (std::size_t{1} << 32))
     throw std::invalid_argument("a batch of fits holds at most 2^32 - 1 points");
-  check_finite(input.data, "fit data", m);
-  check_finite(input.weights, "fit weight", m);
-  check_finite(input.x, "fit coordinate", m * d);
-  check_finite(input.initial, "initial parameter", np);
-  for (std::size_t i = 0; i < input.weights.size(); ++i)
-    if (input.weights[i] < T(0))
-      throw std::invalid_argument("fit weight " + std::to_string(i) + " is negative (" + text(input.weights[i]) + ")");
-  if (settings.estimator == Estimator::poisson_mle)
-    for (std::size_t i = 0; i < input.data.size(); ++i)
-      if (input.data[i] < T(0))
-        throw std::invalid_argument("poisson_mle needs data >= 0; value " + std::to_string(i) + " is " +
-                                    text(input.data[i]));
   for (const auto* bounds : {&settings.lower, &settings.upper})
     if (!bounds->empty() && bounds->size() != np)
       throw std::invalid_argument("bounds hold " + std::to_string(bounds->size()) + " values, expected 0 or " +
@@ -179,7 +168,42 @@ void check_input(const FitInput<T>& input, const FitSettings<T>& settings, std::
     throw std::invalid_argument("fit tolerance must be >= 0, not " + text(settings.tolerance));
 }
 
+template <class T>
+void check_input_values(const FitInput<T>& input, const FitSettings<T>& settings, std::uint32_t parameters,
+                        std::uint32_t dimensions, std::size_t first, std::size_t last) {
+  const std::size_t m = input.points, np = parameters, md = m * dimensions;
+  const bool per_fit_x = !input.x.empty() && input.x.size() == input.fits * md && input.x.size() != md;
+  const auto range = [&](std::span<const T> values, std::size_t per_fit) {
+    return values.empty() ? values : values.subspan(first * per_fit, (last - first) * per_fit);
+  };
+  const auto data = range(input.data, m), weights = range(input.weights, m);
+  check_finite(data, "fit data", m, first * m);
+  check_finite(weights, "fit weight", m, first * m);
+  if (per_fit_x) check_finite(range(input.x, md), "fit coordinate", md, first * md);
+  else if (first == 0) check_finite(input.x, "fit coordinate", md, 0);
+  check_finite(range(input.initial, np), "initial parameter", np, first * np);
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    if (weights[i] < T(0))
+      throw std::invalid_argument("fit weight " + std::to_string(first * m + i) + " is negative (" + text(weights[i]) +
+                                  ")");
+  if (settings.estimator == Estimator::poisson_mle)
+    for (std::size_t i = 0; i < data.size(); ++i)
+      if (data[i] < T(0))
+        throw std::invalid_argument("poisson_mle needs data >= 0; value " + std::to_string(first * m + i) + " is " +
+                                    text(data[i]));
+}
+
+template <class T>
+void check_input(const FitInput<T>& input, const FitSettings<T>& settings, std::uint32_t parameters,
+                 std::uint32_t dimensions) {
+  check_input_layout(input, settings, parameters, dimensions);
+  check_input_values(input, settings, parameters, dimensions, 0, input.fits);
+}
+
 template void check_input(const FitInput<float>&, const FitSettings<float>&, std::uint32_t, std::uint32_t);
 template void check_input(const FitInput<double>&, const FitSettings<double>&, std::uint32_t, std::uint32_t);
+template void check_input_layout(const FitInput<float>&, const FitSettings<float>&, std::uint32_t, std::uint32_t);
+template void check_input_values(const FitInput<float>&, const FitSettings<float>&, std::uint32_t, std::uint32_t,
+                                 std::size_t, std::size_t);
 
 }  // namespace vulkanite::reference

@@ -7,6 +7,7 @@ namespace vulkanite::runtime {
 
 CopyPool::CopyPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  errors_.resize(threads);
   for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
 }
 
@@ -20,25 +21,39 @@ CopyPool::~CopyPool() {
 }
 
 void CopyPool::copy(void* destination, const void* source, std::size_t bytes) {
-  constexpr std::size_t kMinChunk = 1u << 20;
-  const std::size_t parts = std::clamp<std::size_t>(bytes / kMinChunk, 1, workers_.size() + 1);
+  auto* to = static_cast<std::byte*>(destination);
+  const auto* from = static_cast<const std::byte*>(source);
+  // Parts on 4 KiB boundaries, so that no two threads write the same page.
+  for_each_part(bytes, std::size_t{1} << 20, 4096,
+                [&](std::size_t begin, std::size_t end) { std::memcpy(to + begin, from + begin, end - begin); });
+}
+
+void CopyPool::for_each_part(std::size_t count, std::size_t min_part, std::size_t alignment,
+                             const std::function<void(std::size_t, std::size_t)>& work) {
+  const std::size_t parts = std::clamp<std::size_t>(count / std::max<std::size_t>(1, min_part), 1, workers_.size() + 1);
   if (parts == 1) {
-    std::memcpy(destination, source, bytes);
+    if (count != 0) work(0, count);
     return;
   }
+  const std::size_t a = std::max<std::size_t>(1, alignment);
   std::unique_lock lock(mutex_);
-  destination_ = static_cast<std::byte*>(destination);
-  source_ = static_cast<const std::byte*>(source);
-  bytes_ = bytes;
-  // Chunks on 4 KiB boundaries, so that no two threads write the same page.
-  chunk_ = ((bytes + parts - 1) / parts + 4095) & ~std::size_t{4095};
+  job_ = &work;
+  count_ = count;
+  part_ = ((count + parts - 1) / parts + a - 1) / a * a;
+  std::fill(errors_.begin(), errors_.end(), nullptr);
   pending_ = workers_.size();
   ++generation_;
   lock.unlock();
   start_.notify_all();
-  std::memcpy(destination, source, std::min(chunk_, bytes));  // chunk 0 on this thread
+  try {
+    work(0, std::min(part_, count));
+  } catch (...) {
+    errors_[0] = std::current_exception();
+  }
   lock.lock();
   done_.wait(lock, [this] { return pending_ == 0; });
+  for (const auto& e : errors_)
+    if (e) std::rethrow_exception(e);
 }
 
 void CopyPool::work(std::size_t worker) {
@@ -48,13 +63,17 @@ void CopyPool::work(std::size_t worker) {
     start_.wait(lock, [&] { return stop_ || generation_ != seen; });
     if (stop_) return;
     seen = generation_;
-    const std::size_t offset = worker * chunk_;
-    std::byte* to = destination_;
-    const std::byte* from = source_;
-    const std::size_t bytes = bytes_, chunk = chunk_;
+    const std::size_t begin = worker * part_, count = count_;
+    const auto* job = job_;
     lock.unlock();
-    if (offset < bytes) std::memcpy(to + offset, from + offset, std::min(chunk, bytes - offset));
+    std::exception_ptr error;
+    if (begin < count) try {
+        (*job)(begin, std::min(count, begin + part_));
+      } catch (...) {
+        error = std::current_exception();
+      }
     lock.lock();
+    errors_[worker] = error;
     if (--pending_ == 0) done_.notify_one();
   }
 }

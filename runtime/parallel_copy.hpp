@@ -2,9 +2,12 @@
 // memcpy split over persistent threads, for frames going into host-visible staging memory: one
 // core copies ~8 GB/s, well below what PCIe 5 and the GPU take (a Pilatus 6M frame is 25 MB),
 // and the copy into staging is the only CPU work of a streamed frame. Threads are started once:
-// starting 16 per frame would cost a third of a millisecond.
+// starting 16 per frame would cost a third of a millisecond. The same threads run other passes
+// over large host arrays (for_each_part): checking 10^9 fit values on one core takes 0.1 s.
 #include <condition_variable>
 #include <cstddef>
+#include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -23,14 +26,21 @@ class CopyPool {
   // the calling thread, larger ones take a thread per MiB at most. Not re-entrant: one copy at a time.
   void copy(void* destination, const void* source, std::size_t bytes);
 
+  // Calls work(begin, end) on parts of [0, count), one part per thread at most, each part at
+  // least `min_part` long and, but for the last, a multiple of `alignment`; part 0 runs on the
+  // calling thread. Returns when every part is done, rethrowing the exception of the first part
+  // (lowest begin) that threw. Not re-entrant.
+  void for_each_part(std::size_t count, std::size_t min_part, std::size_t alignment,
+                     const std::function<void(std::size_t begin, std::size_t end)>& work);
+
  private:
   void work(std::size_t worker);
 
   std::mutex mutex_;
   std::condition_variable start_, done_;
-  std::byte* destination_ = nullptr;
-  const std::byte* source_ = nullptr;
-  std::size_t bytes_ = 0, chunk_ = 0;
+  const std::function<void(std::size_t, std::size_t)>* job_ = nullptr;
+  std::size_t count_ = 0, part_ = 0;
+  std::vector<std::exception_ptr> errors_;  // one per part
   std::size_t generation_ = 0, pending_ = 0;
   bool stop_ = false;
   std::vector<std::thread> workers_;  // joined in the destructor, after stop_

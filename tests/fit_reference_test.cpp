@@ -148,7 +148,7 @@ TEST(FitReferenceTest, AFitRestartedAtItsMinimumConvergesInOneStep) {
     until_chi2_stops_falling.tolerance = 0;
     until_chi2_stops_falling.max_iterations = 200;
     const auto minimum = reference::fit(pr.input(), until_chi2_stops_falling);
-    pr.initial = minimum.parameters;
+    pr.initial.assign(minimum.parameters.begin(), minimum.parameters.end());
     const auto restarted = reference::fit(pr.input(), pr.settings);  // the default tolerance, 1e-4
     for (std::size_t n = 0; n < pr.fits; ++n) {
       ASSERT_EQ(minimum.states[n], FitState::converged) << n;

@@ -264,5 +264,23 @@ TEST_F(FitTest, BadInputThrowsTheReferenceErrors) {
             "parameter 3 has lower bound 2.000000 > upper bound 1.000000");
 }
 
+// Large inputs are checked in parts on several threads (CopyPool::for_each_part): the error
+// still names the first bad value, whichever part holds it.
+TEST_F(FitTest, ALargeInputsFirstBadValueIsNamed) {
+  auto pr = tests::model_problem(FitModel::gauss2d);
+  tests::fill(pr, 40'000, tests::Noise::none, 32);  // 10^6 values: a part per thread
+  pr.data[39'000 * 25 + 3] = NAN;
+  pr.initial[12'000 * 5 + 1] = INFINITY;
+  algorithms::Fitter fitter(context(), pr.settings);
+  EXPECT_EQ(tests::invalid_argument_message([&] { fitter.run(pr.input()); }),
+            "initial parameter value 60001 (fit 12000) is not finite");
+  pr.initial[12'000 * 5 + 1] = 1;
+  pr.settings.estimator = reference::Estimator::poisson_mle;
+  pr.data[39'000 * 25 + 3] = 1;
+  pr.data[27'000 * 25] = -2;
+  EXPECT_EQ(tests::invalid_argument_message([&] { algorithms::Fitter(context(), pr.settings).run(pr.input()); }),
+            "poisson_mle needs data >= 0; value 675000 is -2.000000");
+}
+
 }  // namespace
 }  // namespace vulkanite
