@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -69,6 +70,15 @@ std::vector<float> entry_order(const IntegrationMatrix& m, const std::vector<flo
   return out;
 }
 
+// The bins by decreasing entry count (ties by index): the kernels' bin_order.
+std::vector<std::uint32_t> largest_first(const IntegrationMatrix& m) {
+  std::vector<std::uint32_t> order(m.bins());
+  std::iota(order.begin(), order.end(), 0u);
+  const auto size = [&](std::uint32_t b) { return m.row_start[b + 1] - m.row_start[b]; };
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return size(a) > size(b); });
+  return order;
+}
+
 }  // namespace
 
 // One frame in flight: its staging and device copies, its results, its command buffer.
@@ -91,7 +101,7 @@ struct Integrator::State {
   std::size_t bins, pixels;
   std::uint32_t default_lanes;
   bool has_coefficients, has_dark;
-  runtime::Array<std::uint32_t> row_start, pixel;
+  runtime::Array<std::uint32_t> row_start, pixel, bin_order;
   runtime::Array<float> coefficient, normalization, dark, variance;
   std::vector<std::unique_ptr<Slot>> slots;
   std::map<std::tuple<bool, std::uint32_t, std::uint32_t>, runtime::Kernel> kernels;  // clip, lanes, type
@@ -107,6 +117,7 @@ struct Integrator::State {
         has_dark(!pc.dark.empty()),
         row_start(upload_array<std::uint32_t>(c, t, m.row_start)),
         pixel(upload_array<std::uint32_t>(c, t, m.pixel)),
+        bin_order(upload_array<std::uint32_t>(c, t, largest_first(m))),
         coefficient(upload_array<float>(c, t, m.coefficient)),
         normalization(upload_array<float>(c, t, entry_order(m, pc.normalization))),
         dark(upload_array<float>(c, t, pc.dark)),
@@ -116,7 +127,7 @@ struct Integrator::State {
     const auto key = std::make_tuple(clip, lanes, type);
     auto it = kernels.find(key);
     if (it == kernels.end()) {
-      runtime::KernelDesc desc{clip ? "sigma_clip" : "integrate", clip ? shaders::sigma_clip : shaders::integrate, 8,
+      runtime::KernelDesc desc{clip ? "sigma_clip" : "integrate", clip ? shaders::sigma_clip : shaders::integrate, 9,
                                sizeof(BinPush), lanes, {type}};
       it = kernels.emplace(key, runtime::Kernel(*context, std::move(desc))).first;
     }
@@ -159,7 +170,7 @@ struct Integrator::State {
     }
     const std::uint32_t lanes = params.lanes != 0 ? params.lanes : default_lanes;
     const auto groups = static_cast<std::uint32_t>(std::min<std::size_t>(bins, 65535));
-    seq.dispatch(kernel(clip, lanes, *type), {frame, row_start, pixel, coefficient, normalization, dark, variance, results},
+    seq.dispatch(kernel(clip, lanes, *type), {frame, row_start, pixel, coefficient, normalization, dark, variance, results, bin_order},
                  push, {groups});
   }
 

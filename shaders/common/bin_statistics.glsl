@@ -25,6 +25,10 @@ layout(std430, binding = 6) readonly buffer Variance { float user_variance[]; };
 // Nine planes of `bins` values: sum_signal, sum_variance, sum_normalization,
 // sum_normalization_squared, count, intensity, std, sem, pixels (uint bits).
 layout(std430, binding = 7) writeonly buffer Results { float results[]; };
+// The bins by decreasing entry count: workgroup w takes bin_order[w], bin_order[w + G], ... so
+// that the largest bins start first and the small ones fill in behind them, instead of a large
+// bin starting last and running alone. Which workgroup computes a bin never changes its bits.
+layout(std430, binding = 8) readonly buffer BinOrder { uint bin_order[]; };
 
 // C++ twin: algorithms::BinPush (algorithms/integrate.cpp).
 layout(push_constant) uniform BinPush {

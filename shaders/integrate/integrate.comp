@@ -1,8 +1,8 @@
 #version 460
 // Azimuthal integration of one frame: pyFAI's integrate1d_ng / integrate2d_ng outputs per bin of
-// a CSR matrix (common/bin_statistics.glsl). Workgroups loop over bins: bin = group, group + G, ...
+// a CSR matrix (common/bin_statistics.glsl). Workgroups loop over bins, the largest first (bin_order).
 // Bindings: 0 frame (pixel words), 1 row_start, 2 pixel, 3 coefficient, 4 normalization,
-//   5 dark, 6 variance, 7 results (9 planes of `bins` values).
+//   5 dark, 6 variance, 7 results (9 planes of `bins` values), 8 bin order (largest first).
 // Push constants: BinPush (cycles = 0 here). Specialization constants: 0 workgroup size = lanes
 //   per bin (a power of two), 1 pixel type.
 // Twin: reference::integrate (reference/bin_statistics.cpp).
@@ -12,5 +12,5 @@ layout(constant_id = 1) const uint kPixelType = 0;
 #include "common/bin_statistics.glsl"
 
 void main() {
-  for (uint bin = gl_WorkGroupID.x; bin < bins; bin += gl_NumWorkGroups.x) bin_statistics(bin);
+  for (uint w = gl_WorkGroupID.x; w < bins; w += gl_NumWorkGroups.x) bin_statistics(bin_order[w]);
 }

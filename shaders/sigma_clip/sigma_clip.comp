@@ -11,5 +11,5 @@ layout(constant_id = 1) const uint kPixelType = 0;
 #include "common/bin_statistics.glsl"
 
 void main() {
-  for (uint bin = gl_WorkGroupID.x; bin < bins; bin += gl_NumWorkGroups.x) bin_statistics(bin);
+  for (uint w = gl_WorkGroupID.x; w < bins; w += gl_NumWorkGroups.x) bin_statistics(bin_order[w]);
 }
