@@ -49,7 +49,7 @@ std::vector<Job> jobs() {
   for (int k = 0; k < 8; ++k) odmr.settings.lower[std::size_t(4 + 3 * k)] = 1e-4f;
   for (std::size_t k = 0; k < odmr.points; ++k) odmr.x.push_back(static_cast<float>(k) / 100.0f);
   Job small{"gauss2d_5x5", settings(FitModel::gauss2d), 25, 10'000'000, 2000, {500, 2.1f, 1.9f, 1.0f, 20}, {}};
-  Job large{"gauss2d_15x15", settings(FitModel::gauss2d), 225, 1'000'000, 500, {500, 7.1f, 6.9f, 1.8f, 20}, {}};
+  Job large{"gauss2d_15x15", settings(FitModel::gauss2d), 225, 10'000'000, 500, {500, 7.1f, 6.9f, 1.8f, 20}, {}};
   return {odmr, small, large};
 }
 
