@@ -182,6 +182,17 @@ TEST_F(IntegrateTest, StreamKeepsFrameOrderWithSeveralInFlight) {
                     });
   EXPECT_EQ(received, frames.size());
   EXPECT_EQ(integrator.profile().of("integrate").count, frames.size());
+  // Clipping streams as well, each frame's cycles on its own frame.
+  const reference::SigmaClipParams clip{.cycles = 3, .cutoff = 2.0f};
+  next = received = 0;
+  integrator.stream([&]() -> const io::Frame* { return next < frames.size() ? &frames[next++] : nullptr; },
+                    clip, [&](std::size_t index, IntegrationResult&& r) {
+                      EXPECT_EQ(index, received++);
+                      const auto cpu = reference::sigma_clip(m.view(), algorithms::frame_as_float(frames[index]),
+                                                             corrections, clip);
+                      EXPECT_EQ(first_difference(r, cpu), "") << "clipped frame " << index;
+                    });
+  EXPECT_EQ(received, frames.size());
 }
 
 // pyFAI's definitions, worked out by hand: two bins over four pixels, bin 0 = pixels {0, 1}
