@@ -118,8 +118,8 @@ template <class T>
 void check_bit_identity(runtime::Context& context, const Case& c, std::uint32_t seed) {
   std::mt19937 rng(seed);
   const std::size_t pixels = 20000;
-  // Empty bins, single-entry bins, bins smaller and larger than the lanes, one huge bin: bins
-  // within the batch x lanes entries that stay in registers through the clipping cycles, and beyond.
+  // Empty bins, single-entry bins, bins smaller and larger than the lanes, one huge bin (with 32
+  // lanes, 125 entries per lane).
   const auto m = random_matrix(pixels, 61, {0, 1, 5, 31, 32, 33, 200, 900, 4000}, c.coefficients, rng);
   const auto corrections = random_corrections(pixels, c.dark, c.variance_array, rng);
   const auto frame = random_frame<T>(pixels, rng);
@@ -148,6 +148,7 @@ TEST_F(IntegrateTest, BitIdenticalToReferenceForEveryModelAndPixelType) {
       {"splitting, dark, azimuthal", true, true, false, ErrorModel::azimuthal, 0},
       {"splitting, user variance, 64 lanes", true, false, true, ErrorModel::variance, 64},
       {"no error model, dark, 32 lanes", false, true, false, ErrorModel::none, 32},
+      {"dark, poisson, 32 lanes", false, true, false, ErrorModel::poisson, 32},
       {"azimuthal, 256 lanes", false, false, false, ErrorModel::azimuthal, 256},
   };
   std::uint32_t seed = 1;

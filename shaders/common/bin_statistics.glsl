@@ -6,8 +6,10 @@
 // on the device. Every operation that rounds is
 // `precise` and flushed (ftz) where the twin flushes.
 //
-// Needs, declared before the include: `layout(local_size_x_id = 0) in;`, and the constant
-// kPixelType (0 float32, 1 int32, 2 uint32, 3 int16, 4 uint16).
+// Needs, declared before the include: `layout(local_size_x_id = 0) in;`, the constant
+// kPixelType (0 float32, 1 int32, 2 uint32, 3 int16, 4 uint16), and the constant kClipping (false:
+// integration alone, the clipping code compiled out; it cost the integration kernel 14-18 % on the
+// H100 even when it never ran).
 // Twin: reference/bin_statistics.cpp (reference::integrate, reference::sigma_clip).
 #ifndef VULKANITE_BIN_STATISTICS_GLSL
 #define VULKANITE_BIN_STATISTICS_GLSL
@@ -94,6 +96,7 @@ shared float clip_mean[kMaxCycles];
 shared float clip_threshold[kMaxCycles];
 
 bool kept(PixelValue px, uint clip_cycles) {
+  if (!kClipping) return true;
   for (uint j = 0u; j < clip_cycles; ++j) {
     float deviation = abs(sub(px.signal, mul(clip_mean[j], px.normalization)));
     if (deviation > mul(clip_threshold[j], abs(px.normalization))) return false;
@@ -229,7 +232,7 @@ void bin_statistics(uint bin) {
   BinSums s = bin_sums(first, last, 0u);
   float mean = cr_div(total(s.signal), total(s.normalization));
   float std_dev = cr_sqrt(cr_div(total(s.variance), total(s.normalization_squared)));
-  for (uint cycle = 0u; cycle < cycles; ++cycle) {
+  for (uint cycle = 0u; kClipping && cycle < cycles; ++cycle) {
     if (s.pixels == 0u || !is_finite(mean) || !is_finite(std_dev)) break;
     float k = max(cutoff, chauvenet_cutoff(total(s.count)));
     if (gl_LocalInvocationID.x == 0u) {

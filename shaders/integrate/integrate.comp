@@ -9,6 +9,7 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;  // before the includes: it sizes their shared arrays
 layout(constant_id = 1) const uint kPixelType = 0;
+const bool kClipping = false;
 #include "common/bin_statistics.glsl"
 
 void main() {
