@@ -207,7 +207,7 @@ reference::FitResult<float> Fitter::run(const reference::FitInput<float>& input)
   const std::size_t n = input.fits, m = input.points;
   runtime::CopyPool& copier = *copier_;
   reference::check_input_layout(input, settings_, p, dims);
-  // The values on every thread, about 1 MiB of data per part (10^9 values took 0.1 s on one).
+  // The values on every thread, about 1 MiB of data per part (1.4 x 10^8 values took 0.09 s on one).
   copier.for_each_part(n, std::max<std::size_t>(1, (std::size_t{1} << 18) / m), 1, [&](std::size_t first, std::size_t last) {
     reference::check_input_values(input, settings_, p, dims, first, last);
   });

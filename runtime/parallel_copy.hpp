@@ -3,7 +3,7 @@
 // core copies ~8 GB/s, well below what PCIe 5 and the GPU take (a Pilatus 6M frame is 25 MB),
 // and the copy into staging is the only CPU work of a streamed frame. Threads are started once:
 // starting 16 per frame would cost a third of a millisecond. The same threads run other passes
-// over large host arrays (for_each_part): checking 10^9 fit values on one core takes 0.1 s.
+// over large host arrays (for_each_part): checking 1.4 x 10^8 fit values on one core takes 0.09 s.
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
