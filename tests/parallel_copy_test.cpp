@@ -33,7 +33,9 @@ TEST(CopyPoolTest, PartsCoverTheRangeOnceOnAlignedBoundaries) {
       EXPECT_EQ(begin % 64, 0u) << count;
       EXPECT_TRUE(end % 64 == 0 || end == count) << count;
     }
-    if (count >= 4000) EXPECT_EQ(parts.size(), 4u) << count;  // a part per thread once parts reach 1000
+    if (count >= 4000) {
+      EXPECT_EQ(parts.size(), 4u) << count;  // a part per thread once parts reach 1000
+    }
   }
 }
 
