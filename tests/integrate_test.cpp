@@ -8,6 +8,7 @@
 #include "reference/integrate.hpp"
 #include "reference/sigma_clip.hpp"
 #include "support/gpu_test.hpp"
+#include "support/invalid_argument.hpp"
 
 #include <gtest/gtest.h>
 
@@ -288,12 +289,8 @@ TEST_F(IntegrateTest, RefusesBadInput) {
   const auto corrections = random_corrections(100, false, false, rng);
   algorithms::Integrator integrator(context(), m, corrections, 1);
   const auto wrong = random_frame<std::int32_t>(99, rng);
-  try {
-    integrator.run(wrong, IntegrationParams{});
-    FAIL() << "a frame of the wrong size was accepted";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "random frame: 99 pixels, but the geometry has 100");
-  }
+  EXPECT_EQ(tests::invalid_argument_message([&] { integrator.run(wrong, IntegrationParams{}); }),
+            "random frame: 99 pixels, but the geometry has 100");
   const auto frame = random_frame<std::int32_t>(100, rng);
   EXPECT_THROW(integrator.run(frame, SigmaClipParams{.integration = {.error_model = ErrorModel::none}}),
                std::invalid_argument);
@@ -302,12 +299,8 @@ TEST_F(IntegrateTest, RefusesBadInput) {
   EXPECT_THROW(integrator.run(frame, IntegrationParams{.lanes = 48}), std::invalid_argument);
   auto bad_dark = corrections;
   bad_dark.dark.assign(50, 0.0f);
-  try {
-    algorithms::Integrator bad(context(), m, bad_dark, 1);
-    FAIL() << "a dark image of the wrong size was accepted";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "the dark image has 50 values but the geometry has 100 pixels");
-  }
+  EXPECT_EQ(tests::invalid_argument_message([&] { algorithms::Integrator(context(), m, bad_dark, 1); }),
+            "the dark image has 50 values but the geometry has 100 pixels");
   // The integrator is still usable after refusing.
   const IntegrationParams poisson{.error_model = ErrorModel::poisson};
   const auto r = integrator.run(frame, poisson);

@@ -6,6 +6,7 @@
 #include "runtime/sequence.hpp"
 #include "runtime/transfer.hpp"
 #include "support/gpu_test.hpp"
+#include "support/invalid_argument.hpp"
 
 #include <shaders/copy.spv.hpp>
 
@@ -33,17 +34,6 @@ struct CopyPush {  // GLSL: CopyPush in shaders/copy/copy.comp
 
 runtime::KernelDesc copy_kernel(std::uint32_t workgroup_size = 64) {
   return {kName, shaders::copy, 2, sizeof(CopyPush), workgroup_size, {/*unroll=*/1}};
-}
-
-template <class F>
-std::string invalid_argument_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no std::invalid_argument";
-  return {};
 }
 
 class KernelTest : public tests::GpuTest {
@@ -94,9 +84,9 @@ TEST_F(KernelTest, GroupsCoverTheItems) {
 TEST_F(KernelTest, WrongNumberOfBuffersNamesTheKernel) {
   const runtime::Kernel kernel(context(), copy_kernel());
   runtime::Sequence sequence(context());
-  EXPECT_EQ(invalid_argument_of([&] { sequence.dispatch(kernel, {*source_}, CopyPush{1}, {1}); }),
+  EXPECT_EQ(tests::invalid_argument_message([&] { sequence.dispatch(kernel, {*source_}, CopyPush{1}, {1}); }),
             "kernel copy_under_test takes 2 buffers, 1 were given");
-  EXPECT_EQ(invalid_argument_of([&] {
+  EXPECT_EQ(tests::invalid_argument_message([&] {
               sequence.dispatch(kernel, {*source_, *destination_, *source_}, CopyPush{1}, {1});
             }),
             "kernel copy_under_test takes 2 buffers, 3 were given");
@@ -105,25 +95,25 @@ TEST_F(KernelTest, WrongNumberOfBuffersNamesTheKernel) {
 TEST_F(KernelTest, WrongPushConstantSizeNamesTheKernel) {
   const runtime::Kernel kernel(context(), copy_kernel());
   runtime::Sequence sequence(context());
-  EXPECT_EQ(invalid_argument_of([&] {
+  EXPECT_EQ(tests::invalid_argument_message([&] {
               sequence.dispatch(kernel, {*source_, *destination_}, std::uint64_t{1}, {1});
             }),
             "kernel copy_under_test takes 4 bytes of push constants, 8 were given");
-  EXPECT_EQ(invalid_argument_of([&] {
+  EXPECT_EQ(tests::invalid_argument_message([&] {
               sequence.dispatch(kernel, {*source_, *destination_}, {1});
             }),
             "kernel copy_under_test takes 4 bytes of push constants, 0 were given");
 }
 
 TEST_F(KernelTest, WorkgroupSizeZeroNamesTheKernel) {
-  EXPECT_THAT(invalid_argument_of([&] { runtime::Kernel(context(), copy_kernel(0)); }),
+  EXPECT_THAT(tests::invalid_argument_message([&] { runtime::Kernel(context(), copy_kernel(0)); }),
               StartsWith("kernel copy_under_test: workgroup size 0 is outside 1.."));
 }
 
 TEST_F(KernelTest, WorkgroupSizeAboveTheDeviceLimitNamesTheKernel) {
   const auto& limits = context().limits();
   const std::uint32_t largest = std::min(limits.maxComputeWorkGroupSize[0], limits.maxComputeWorkGroupInvocations);
-  EXPECT_EQ(invalid_argument_of([&] { runtime::Kernel(context(), copy_kernel(largest + 1)); }),
+  EXPECT_EQ(tests::invalid_argument_message([&] { runtime::Kernel(context(), copy_kernel(largest + 1)); }),
             "kernel copy_under_test: workgroup size " + std::to_string(largest + 1) + " is outside 1.." +
                 std::to_string(largest) + " on " + context().info().name);
   EXPECT_NO_THROW(runtime::Kernel(context(), copy_kernel(largest)));
@@ -132,7 +122,7 @@ TEST_F(KernelTest, WorkgroupSizeAboveTheDeviceLimitNamesTheKernel) {
 TEST_F(KernelTest, TooManyPushConstantBytesNameTheKernel) {
   auto desc = copy_kernel();
   desc.push_constant_bytes = context().limits().maxPushConstantsSize + 4;
-  EXPECT_THAT(invalid_argument_of([&] { runtime::Kernel(context(), desc); }),
+  EXPECT_THAT(tests::invalid_argument_message([&] { runtime::Kernel(context(), desc); }),
               StartsWith("kernel copy_under_test: " + std::to_string(desc.push_constant_bytes) + " bytes of push"));
 }
 
@@ -146,7 +136,7 @@ TEST_F(KernelTest, TooManyWorkgroupsNameTheKernel) {
   (&groups.x)[dimension - count] = *dimension + 1;
   const runtime::Kernel kernel(context(), copy_kernel());
   runtime::Sequence sequence(context());
-  const std::string message = invalid_argument_of([&] {
+  const std::string message = tests::invalid_argument_message([&] {
     sequence.dispatch(kernel, {*source_, *destination_}, CopyPush{1}, groups);
   });
   EXPECT_THAT(message, StartsWith("kernel copy_under_test: " + std::to_string(groups.x) + " x " +

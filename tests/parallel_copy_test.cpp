@@ -1,6 +1,7 @@
 // runtime::CopyPool: its parts cover the range once, on part boundaries that respect the
 // alignment, a copy is exact whatever its size, and an exception comes back from the first part.
 #include "runtime/parallel_copy.hpp"
+#include "support/invalid_argument.hpp"
 
 #include <gtest/gtest.h>
 
@@ -53,19 +54,16 @@ TEST(CopyPoolTest, CopiesExactlyTheBytesAskedFor) {
 TEST(CopyPoolTest, RethrowsTheFirstFailingPartsException) {
   runtime::CopyPool pool(4);
   const auto fail_at = [&](const std::vector<std::size_t>& bad) {
-    try {
+    return tests::invalid_argument_message([&] {
       pool.for_each_part(4000, 1000, 1, [&](std::size_t begin, std::size_t end) {
         for (const std::size_t i : bad)
           if (i >= begin && i < end) throw std::invalid_argument("bad " + std::to_string(i));
       });
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what());
-    }
-    return std::string("no exception");
+    });
   };
   EXPECT_EQ(fail_at({3500, 1200}), "bad 1200");
   EXPECT_EQ(fail_at({10}), "bad 10");  // part 0, on the calling thread
-  EXPECT_EQ(fail_at({}), "no exception");
+  EXPECT_EQ(fail_at({}), "no error");
   EXPECT_EQ(fail_at({3999}), "bad 3999");  // the pool still works after exceptions
 }
 

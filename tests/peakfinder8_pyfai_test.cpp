@@ -12,6 +12,7 @@
 #include "reference/peakfinder8_pyfai.hpp"
 #include "reference/sigma_clip.hpp"
 #include "support/gpu_test.hpp"
+#include "support/invalid_argument.hpp"
 
 #include <gtest/gtest.h>
 
@@ -347,16 +348,11 @@ TEST_F(Peakfinder8PyfaiTest, MaskedNeighbourVoidsThePatchOnlyWithoutNoise) {
 
 // ---- Bad input ----------------------------------------------------------------------------
 std::string error_of(const Peakfinder8PyfaiParams& p) {
-  try {
-    reference::check_params(p);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return tests::invalid_argument_message([&] { reference::check_params(p); });
 }
 
 TEST(Peakfinder8PyfaiReference, RejectsBadParameters) {
-  EXPECT_EQ(error_of({}), "(no error)");
+  EXPECT_EQ(error_of({}), "no error");
   EXPECT_EQ(error_of({.patch_size = 4}), "peakfinder8 (pyFAI): patch_size must be odd, from 1 to 31, not 4");
   EXPECT_EQ(error_of({.patch_size = 0}), "peakfinder8 (pyFAI): patch_size must be odd, from 1 to 31, not 0");
   EXPECT_EQ(error_of({.patch_size = 33}), "peakfinder8 (pyFAI): patch_size must be odd, from 1 to 31, not 33");
@@ -377,15 +373,10 @@ TEST_F(Peakfinder8PyfaiTest, RejectsMatricesItCannotInterpolate) {
   std::mt19937 rng(5);
   Detector s = make_detector(12, 10, false, false, rng);
   const auto construct = [&](const algorithms::IntegrationMatrix& m, std::array<std::size_t, 2> shape,
-                             std::span<const float> radius) -> std::string {
-    try {
-      algorithms::Peakfinder8Pyfai finder(context(), m, s.corrections, shape, radius);
-    } catch (const std::invalid_argument& e) {
-      return e.what();
-    }
-    return "(no error)";
+                             std::span<const float> radius) {
+    return tests::invalid_argument_message([&] { algorithms::Peakfinder8Pyfai(context(), m, s.corrections, shape, radius); });
   };
-  EXPECT_EQ(construct(s.matrix, {10, 12}, s.radius), "(no error)");  // same pixel count: accepted
+  EXPECT_EQ(construct(s.matrix, {10, 12}, s.radius), "no error");  // same pixel count: accepted
   EXPECT_EQ(construct(s.matrix, {11, 12}, s.radius),
             "peakfinder8 (pyFAI): a frame of 11 x 12 pixels, but the matrix has 120");
   EXPECT_EQ(construct(s.matrix, {12, 10}, std::span(s.radius).first(100)),
@@ -404,12 +395,8 @@ TEST_F(Peakfinder8PyfaiTest, RejectsMatricesItCannotInterpolate) {
             "peakfinder8 (pyFAI) needs at least 2 radial bins with their centres; the matrix has 1 bins and 1 centres");
   algorithms::Peakfinder8Pyfai finder(context(), s.matrix, s.corrections, {12, 10}, s.radius);
   const io::Frame wrong = io::make_frame({10, 12}, io::PixelType::int32, "wrong frame");
-  try {
-    finder.run(wrong, {});
-    ADD_FAILURE() << "a frame of the wrong shape was accepted";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "wrong frame: a frame of 120 pixels, but the peak finder was set up for 12 x 10");
-  }
+  EXPECT_EQ(tests::invalid_argument_message([&] { finder.run(wrong, {}); }),
+            "wrong frame: a frame of 120 pixels, but the peak finder was set up for 12 x 10");
   EXPECT_THROW(finder.run(io::make_frame({12, 10}, io::PixelType::int32, "f"), {.patch_size = 2}), std::invalid_argument);
 }
 
