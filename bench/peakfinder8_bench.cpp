@@ -6,7 +6,8 @@
 //   - end-to-end streaming from host memory (upload, kernels, readback of regions, host ordering
 //     and stale-trail proof), several frames in flight: frames/s;
 //   - the reference (one CPU thread) as the CPU baseline; OM's own C++ is timed beside it by
-//     scripts/validation/peakfinder8_vs_om.py --time.
+//     scripts/validation/peakfinder8_vs_om.py --time;
+//   - the built-in synthetic serial frame generator (the demo's and the tests' frames), one thread.
 #include "algorithms/integration_matrix.hpp"
 #include "algorithms/peakfinder8.hpp"
 #include "algorithms/peakfinder8_pyfai.hpp"
@@ -14,6 +15,7 @@
 #include "bench/gpu_bench.hpp"
 #include "io/detectors.hpp"
 #include "runtime/transfer.hpp"
+#include "synthetic/serial_frames.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -177,6 +179,14 @@ void cpu_reference(benchmark::State& state) {
   state.counters["peaks_per_frame"] = static_cast<double>(peaks) / static_cast<double>(reps);
 }
 
+void synthetic_frame(benchmark::State& state) {
+  synthetic::SerialFrameParams params;
+  params.detector = "Pilatus6M";
+  std::uint64_t frames = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(synthetic::make_serial_frame(params, frames++));
+  state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
 void register_benchmarks(const Harness& harness) {
@@ -187,6 +197,7 @@ void register_benchmarks(const Harness& harness) {
     add("streaming/pilatus6m_int32/peakfinder8/in_flight:" + std::to_string(in_flight) + "/wall", true,
         [&h, in_flight](benchmark::State& s) { gpu_streaming(s, h, in_flight); });
   add("cpu_reference/pilatus6m/peakfinder8/wall", false, [](benchmark::State& s) { cpu_reference(s); });
+  add("synthetic_frame/pilatus6m/wall", false, [](benchmark::State& s) { synthetic_frame(s); });
 }
 
 }  // namespace vulkanite::bench
