@@ -76,8 +76,9 @@ std::uint32_t model_dimensions(const FitSettings<T>& settings);
 
 // std::allocator, but value-initialization (vector(n), resize) leaves trivial values
 // indeterminate, to be overwritten. A run's result arrays are hundreds of MB for 10^7 fits:
-// zeroing them on the calling thread cost more than the fit kernels (0.46 s of 1.2 s for 1.4 M
-// ODMR fits), and left untouched their pages are first touched by the threads that fill them.
+// zeroing them on the calling thread took 0.46 s for 1.4 M ODMR fits (their fast-mode kernels
+// take 0.76 s on an H100), and left untouched their pages are first touched by the threads that
+// fill them.
 template <class T>
 struct UninitializedAllocator : std::allocator<T> {
   template <class U>
