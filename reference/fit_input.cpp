@@ -21,8 +21,8 @@ std::string text(T value) {
   return std::to_string(static_cast<double>(value));
 }
 
-template <class T>
 // `values` start at index `offset` of the whole array, whose index the message gives.
+template <class T>
 void check_finite(std::span<const T> values, const char* what, std::size_t points, std::size_t offset) {
   // Blocks without an early exit, so that the test vectorizes (10^8 values are a common input);
   // the first bad value's index is looked for only in a block that has one.
