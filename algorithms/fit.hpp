@@ -37,7 +37,7 @@ struct FitShape {
   std::uint32_t workgroup_size = 0;  // W, a power of two; 0: chosen from P, M and the device
   std::uint32_t lanes_per_fit = 0;   // L, a power of two dividing W; 0: chosen from M
   // Fits per batch (run() overlaps one batch's transfers with another's fitting); 0: as many as
-  // fit in 16 MiB per buffer. Never changes the results.
+  // fit in 64 MiB per buffer. Never changes the results.
   std::uint32_t fits_per_batch = 0;
 };
 
