@@ -225,7 +225,7 @@ reference::FitResult<float> Fitter::run(const reference::FitInput<float>& input)
   // and to make each batch's round trip through the host rare: on an H100, 16 MiB batches made
   // 10^7 5x5 fits take 0.31 s end to end, 64 MiB 0.18 s, with the same 0.10 s of kernels), the
   // indices n x M within 32 bits (check_input).
-  const bool per_fit_x = !input.x.empty() && input.x.size() == n * m * dims;
+  const bool per_fit_x = reference::per_fit_coordinates(input, dims);
   const std::size_t bytes_per_fit = 4 * std::max<std::size_t>(m * (per_fit_x ? dims : 1), 3 * p);
   const std::size_t range = std::min<std::size_t>(context_->limits().maxStorageBufferRange, std::size_t{64} << 20);
   std::size_t batch = std::max<std::size_t>(1, std::min(n, range / bytes_per_fit));

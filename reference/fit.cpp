@@ -51,7 +51,7 @@ struct Problem {
       if (d == 1) return {T(static_cast<float>(k)), T(0)};
       return {T(static_cast<float>(k % side)), T(static_cast<float>(k / side))};
     }
-    const std::size_t base = (input.x.size() == m * d ? 0 : n * m * d) + k * d;
+    const std::size_t base = (per_fit_coordinates(input, dimensions) ? n * m * d : 0) + k * d;
     return {flush(input.x[base]), d == 2 ? flush(input.x[base + 1]) : T(0)};
   }
 };

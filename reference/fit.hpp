@@ -74,6 +74,14 @@ std::uint32_t parameter_count(const FitSettings<T>& settings);
 template <class T>
 std::uint32_t model_dimensions(const FitSettings<T>& settings);
 
+// Whether the input gives one set of coordinates per fit (N x M x D values) rather than one set
+// shared by every fit (M x D) or none; for an input that check_input accepts. With N = 1 both
+// layouts hold the same values, and this says shared.
+template <class T>
+bool per_fit_coordinates(const FitInput<T>& input, std::uint32_t dimensions) {
+  return !input.x.empty() && input.x.size() != input.points * dimensions;
+}
+
 // std::allocator, but value-initialization (vector(n), resize) leaves trivial values
 // indeterminate, to be overwritten. A run's result arrays are hundreds of MB for 10^7 fits:
 // zeroing them on the calling thread took 0.46 s for 1.4 M ODMR fits (their fast-mode kernels

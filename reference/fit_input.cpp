@@ -172,7 +172,7 @@ template <class T>
 void check_input_values(const FitInput<T>& input, const FitSettings<T>& settings, std::uint32_t parameters,
                         std::uint32_t dimensions, std::size_t first, std::size_t last) {
   const std::size_t m = input.points, np = parameters, md = m * dimensions;
-  const bool per_fit_x = !input.x.empty() && input.x.size() == input.fits * md && input.x.size() != md;
+  const bool per_fit_x = per_fit_coordinates(input, dimensions);
   const auto range = [&](std::span<const T> values, std::size_t per_fit) {
     return values.empty() ? values : values.subspan(first * per_fit, (last - first) * per_fit);
   };
