@@ -173,28 +173,24 @@ TEST_F(IntegrateTest, StreamKeepsFrameOrderWithSeveralInFlight) {
   std::vector<io::Frame> frames;
   for (int i = 0; i < 7; ++i) frames.push_back(random_frame<std::int32_t>(pixels, rng));
   algorithms::Integrator integrator(context(), m, corrections, 3);
+  // Streams every frame through `operation`: each result arrives in frame order and equals the
+  // reference's, `reference_of` the frame's values.
+  const auto stream_all = [&](const algorithms::BinOperation& operation, const auto& reference_of) {
+    std::size_t next = 0, received = 0;
+    integrator.stream([&]() -> const io::Frame* { return next < frames.size() ? &frames[next++] : nullptr; },
+                      operation, [&](std::size_t index, IntegrationResult&& r) {
+                        EXPECT_EQ(index, received++);
+                        EXPECT_EQ(first_difference(r, reference_of(algorithms::frame_as_float(frames[index]))), "")
+                            << "frame " << index;
+                      });
+    EXPECT_EQ(received, frames.size());
+  };
   const IntegrationParams params{.error_model = ErrorModel::poisson};
-  std::size_t next = 0, received = 0;
-  integrator.stream([&]() -> const io::Frame* { return next < frames.size() ? &frames[next++] : nullptr; },
-                    params, [&](std::size_t index, IntegrationResult&& r) {
-                      EXPECT_EQ(index, received++);
-                      const auto cpu = reference::integrate(m.view(), algorithms::frame_as_float(frames[index]),
-                                                            corrections, params);
-                      EXPECT_EQ(first_difference(r, cpu), "") << "frame " << index;
-                    });
-  EXPECT_EQ(received, frames.size());
+  stream_all(params, [&](const auto& values) { return reference::integrate(m.view(), values, corrections, params); });
   EXPECT_EQ(integrator.profile().of("integrate").count, frames.size());
   // Clipping streams as well, each frame's cycles on its own frame.
   const reference::SigmaClipParams clip{.cycles = 3, .cutoff = 2.0f};
-  next = received = 0;
-  integrator.stream([&]() -> const io::Frame* { return next < frames.size() ? &frames[next++] : nullptr; },
-                    clip, [&](std::size_t index, IntegrationResult&& r) {
-                      EXPECT_EQ(index, received++);
-                      const auto cpu = reference::sigma_clip(m.view(), algorithms::frame_as_float(frames[index]),
-                                                             corrections, clip);
-                      EXPECT_EQ(first_difference(r, cpu), "") << "clipped frame " << index;
-                    });
-  EXPECT_EQ(received, frames.size());
+  stream_all(clip, [&](const auto& values) { return reference::sigma_clip(m.view(), values, corrections, clip); });
 }
 
 // pyFAI's definitions, worked out by hand: two bins over four pixels, bin 0 = pixels {0, 1}
