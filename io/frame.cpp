@@ -21,7 +21,17 @@ void convert(const Frame& frame, std::vector<float>& out) {
 std::string read_whole_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError(path.string() + ": cannot open (" + std::strerror(errno) + ")");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  // One read of the known size: a 6 MB CBF took 14 ms through istreambuf_iterator (character by
+  // character, with the string regrown on the way), a tenth of the whole frame's read.
+  const auto size = in.seekg(0, std::ios::end).tellg();
+  if (size < 0) {  // a pipe: no size to tell, read it as it comes
+    in.clear();
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(text.data(), size)) throw FormatError(path.string() + ": read failed (" + std::strerror(errno) + ")");
+  return text;
 }
 
 std::size_t pixel_bytes(PixelType type) {

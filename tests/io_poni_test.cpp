@@ -12,12 +12,16 @@
 #include <fstream>
 #include <numbers>
 #include <numeric>
+#include <thread>
+
+#include <sys/stat.h>
 
 #include "io/detectors.hpp"
 #include "io/frame.hpp"
 #include "io/pixel_geometry.hpp"
 #include "io/poni.hpp"
 #include "support/data.hpp"
+#include "support/temp_dir.hpp"
 
 namespace vio = vulkanite::io;
 
@@ -194,6 +198,39 @@ TEST(Poni, ReadsSharedFiles) {
     EXPECT_GT(p.distance_m, 0.2) << rel;
     EXPECT_TRUE(p.wavelength_m.has_value()) << rel;
   }
+}
+
+// A PONI file given as `--poni <(...)` is a pipe: it has no size to tell, and is read as it comes.
+TEST(Poni, ReadsFromAPipe) {
+  const vulkanite::tests::TempDir dir;
+  const auto fifo = dir.path() / "calibration.poni";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  std::thread writer([&] { std::ofstream(fifo) << kCeO2Poni; });
+  const auto read = [&] {
+    try {
+      return vio::read_poni(fifo);
+    } catch (...) {
+      std::ifstream unblock(fifo);  // the writer waits for a reader to open the pipe
+      writer.join();
+      throw;
+    }
+  };
+  const auto p = read();
+  writer.join();
+  EXPECT_EQ(p.distance_m, 0.208651380603);
+  EXPECT_EQ(p.wavelength_m, 4.066e-11);
+}
+
+// read_whole_file reads a regular file in one read of its size: every byte, NULs included.
+TEST(Poni, WholeFileReadKeepsEveryByte) {
+  const vulkanite::tests::TempDir dir;
+  std::string bytes(100000, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7919 % 251);
+  std::ofstream(dir.path() / "binary", std::ios::binary) << bytes;
+  EXPECT_EQ(vio::read_whole_file(dir.path() / "binary"), bytes);
+  std::ofstream(dir.path() / "empty");
+  EXPECT_EQ(vio::read_whole_file(dir.path() / "empty"), "");
+  EXPECT_THROW(vio::read_whole_file(dir.path() / "absent"), vio::FormatError);
 }
 
 TEST(Poni, NamesMissingAndGarbledKeys) {
