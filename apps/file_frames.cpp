@@ -4,33 +4,109 @@
 
 namespace vulkanite::apps {
 
-FileFrames::FileFrames(const std::vector<std::string>& files, const FrameRange& range) {
+std::size_t default_read_threads() {
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+}
+
+FileFrames::FileFrames(const std::vector<std::string>& files, const FrameRange& range, std::size_t read_threads) {
+  bool hdf5 = false;
   for (const auto& file : files) {
-    const std::size_t count = io::open_frames(file)->frame_count();
+    const auto format = io::detect_format(file);
+    hdf5 = hdf5 || format == io::Format::hdf5;
+    const std::size_t count = io::frame_count(file, format);
     const std::size_t begin = std::min(count, range.begin);
     const std::size_t end = std::max(begin, std::min(count, range.end.value_or(count)));
-    inputs_.push_back({file, count, begin, end});
-    total_ += end - begin;
+    inputs_.push_back({file, count});
+    for (std::size_t frame = begin; frame < end; ++frame) jobs_.push_back({inputs_.size() - 1, frame});
   }
-  if (!inputs_.empty()) frame_ = inputs_[0].begin;
+  if (hdf5) read_threads = 0;
+  read_threads = std::min(read_threads, jobs_.size() > 1 ? jobs_.size() : 0);
+  if (read_threads == 0) return;
+  // Frames held at once: one per thread being read, two more ready for the caller.
+  ready_.resize(read_threads + 2);
+  for (std::size_t t = 0; t < read_threads; ++t) workers_.emplace_back([this] { work(); });
+}
+
+FileFrames::~FileFrames() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+io::Frame FileFrames::Reader::read(const std::vector<Input>& inputs, const Job& job) {
+  if (!source || input != job.input) {
+    source.reset();
+    source = io::open_frames(inputs[job.input].path);
+    input = job.input;
+  }
+  return source->read(job.frame);
+}
+
+void FileFrames::work() {
+  Reader reader;
+  for (;;) {
+    std::size_t job = 0;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || taken_ >= jobs_.size() || taken_ < consumed_ + ready_.size(); });
+      if (stopping_ || taken_ >= jobs_.size()) return;
+      job = taken_++;
+    }
+    io::Frame frame;
+    std::exception_ptr error;
+    try {
+      frame = reader.read(inputs_, jobs_[job]);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      const std::lock_guard lock(mutex_);
+      // Free: job - size was handed out before this job could be taken.
+      auto& slot = ready_[job % ready_.size()];
+      slot = {job, true, std::move(frame), error};
+    }
+    changed_.notify_all();
+  }
 }
 
 bool FileFrames::next(io::Frame& frame) {
-  while (input_ < inputs_.size() && frame_ >= inputs_[input_].end) {
-    source_.reset();
-    if (input_ + 1 >= inputs_.size()) return false;  // stays on the last input: path() valid
-    frame_ = inputs_[++input_].begin;
+  if (consumed_ >= jobs_.size()) return false;
+  if (workers_.empty()) {
+    const Job& job = jobs_[consumed_++];
+    frame = own_.read(inputs_, job);
+    return true;
   }
-  if (input_ >= inputs_.size()) return false;
-  if (!source_) source_ = io::open_frames(inputs_[input_].path);
-  frame = source_->read(frame_);
-  ++frame_;
+  std::exception_ptr error;
+  {
+    std::unique_lock lock(mutex_);
+    auto& slot = ready_[consumed_ % ready_.size()];
+    changed_.wait(lock, [&] { return slot.done && slot.job == consumed_; });
+    frame = std::move(slot.frame);
+    error = slot.error;
+    slot = {};
+    ++consumed_;
+  }
+  changed_.notify_all();
+  if (error) std::rethrow_exception(error);
   return true;
 }
 
+const std::string& FileFrames::path() const {
+  static const std::string none;
+  if (jobs_.empty()) return inputs_.empty() ? none : inputs_.back().path;
+  return inputs_[jobs_[consumed_ == 0 ? 0 : consumed_ - 1].input].path;
+}
+
+std::size_t FileFrames::index() const { return jobs_.empty() || consumed_ == 0 ? 0 : jobs_[consumed_ - 1].frame; }
+
 std::string FileFrames::label() const {
-  const auto& in = inputs_[input_];
-  return in.frames_in_file == 1 ? in.path : in.path + " frame " + std::to_string(index());
+  if (jobs_.empty()) return path();
+  const auto& job = jobs_[consumed_ == 0 ? 0 : consumed_ - 1];
+  const auto& in = inputs_[job.input];
+  return in.frames_in_file == 1 ? in.path : in.path + " frame " + std::to_string(job.frame);
 }
 
 }  // namespace vulkanite::apps

@@ -1,9 +1,23 @@
 #pragma once
 // The frames of a command's input files, in order: frames A:B of each file (info's --frames
-// range), one file open at a time. Shared by integrate/sigma-clip and find-peaks.
+// range). Shared by integrate/sigma-clip and find-peaks.
+//
+// Decoding, not the GPU, limits a run on compressed files (a Pilatus 6M CBF takes about 100 ms
+// to read on one core, the GPU's work on it well under 1 ms), so frames are read ahead on
+// several threads, each with its own handle on the file, and handed out in order.
+//
+// Why separate handles may be used at once: libcbf documents nothing about threads, but its read
+// path keeps no writable global state (Debian's libcbf 0.9.7, `nm libcbf.a`: the only writable
+// statics are the nibble-offset compressor's, fgetln's buffer and cbf_set_diffrn_id's iterator,
+// none of them reached when reading); io/tiff.cpp opens TIFFs with per-handle error handlers
+// (TIFFOpenExt); .npy is our own reader. Tested: CbfSmall.ReadsOnSeveralThreadsAtOnce.
+#include <condition_variable>
 #include <cstddef>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "apps/info_command.hpp"  // FrameRange
@@ -11,29 +25,67 @@
 
 namespace vulkanite::apps {
 
+// Reading threads when none are asked for: the machine's cores, at most 8 (each holds a frame).
+std::size_t default_read_threads();
+
 class FileFrames {
  public:
-  // Opens every file once to count its frames (FormatError for one that cannot be read).
-  FileFrames(const std::vector<std::string>& files, const FrameRange& range);
+  // Counts the frames of every file (a CBF holds one, so it is not opened here; other formats
+  // are opened, and FormatError names one that cannot be read). `read_threads` 0: read on the
+  // caller's thread. HDF5 inputs are always read on the caller's thread, since the serial
+  // libhdf5 of Debian may not be entered by two threads at once (and the commands write HDF5).
+  FileFrames(const std::vector<std::string>& files, const FrameRange& range,
+             std::size_t read_threads = default_read_threads());
+  ~FileFrames();
+  FileFrames(const FileFrames&) = delete;
+  FileFrames& operator=(const FileFrames&) = delete;
 
-  std::size_t total() const { return total_; }
+  std::size_t total() const { return jobs_.size(); }
+  std::size_t read_threads() const { return workers_.size(); }
 
   // Reads the next frame into `frame`; false after the last. path() and index() then say where
-  // it came from.
+  // it came from. A frame that cannot be read throws here, in its turn (FormatError).
   bool next(io::Frame& frame);
-  const std::string& path() const { return inputs_[input_].path; }
-  std::size_t index() const { return frame_ - 1; }
+  const std::string& path() const;
+  std::size_t index() const;
   // "file" for a one-frame file, else "file frame N": for messages and outputs.
   std::string label() const;
 
  private:
   struct Input {
     std::string path;
-    std::size_t frames_in_file = 0, begin = 0, end = 0;
+    std::size_t frames_in_file = 0;
   };
+  struct Job {
+    std::size_t input = 0, frame = 0;
+  };
+  // A frame read ahead (or the error reading it) for job `job`, waiting for next().
+  struct Ready {
+    std::size_t job = 0;
+    bool done = false;
+    io::Frame frame;
+    std::exception_ptr error;
+  };
+  // One thread's (or the caller's) open file: kept while its jobs stay in that file.
+  struct Reader {
+    std::size_t input = 0;
+    std::unique_ptr<io::FrameSource> source;
+    io::Frame read(const std::vector<Input>& inputs, const Job& job);
+  };
+
+  void work();
+
   std::vector<Input> inputs_;
-  std::size_t total_ = 0, input_ = 0, frame_ = 0;
-  std::unique_ptr<io::FrameSource> source_;
+  std::vector<Job> jobs_;
+  std::size_t consumed_ = 0;  // jobs handed out by next()
+  Reader own_;                // the caller's, without threads
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Ready> ready_;  // ring of read-ahead slots: job j in ready_[j % size]
+  std::size_t taken_ = 0;     // jobs taken by the threads
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace vulkanite::apps

@@ -210,6 +210,9 @@ CLI::App* add_find_peaks_command(CLI::App& app, FindPeaksOptions& o) {
   cmd->add_option("--frames-in-flight", o.frames_in_flight, "cheetah: frames on the GPU at once")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+  cmd->add_option("--read-threads", o.read_threads,
+                  "Threads reading input files ahead (default: the cores, at most 8; HDF5 is read on one)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   cmd->add_flag("--progress", o.progress, "Show progress on stderr even when it is not a terminal");
   cmd->add_flag("--quiet", o.quiet, "No progress and no summary");
   cmd->footer("Defaults are OM's example Pilatus settings (cheetah) and pyFAI's (pyfai).\n"
@@ -229,7 +232,7 @@ int find_peaks_command(const FindPeaksOptions& o, const std::string& device_choi
     synthetic::check_params(params);
     feed = std::make_unique<PeakFeed>(params, o.synthetic);
   } else {
-    feed = std::make_unique<PeakFeed>(o.files, s.range);
+    feed = std::make_unique<PeakFeed>(o.files, s.range, o.read_threads == 0 ? default_read_threads() : o.read_threads);
     if (feed->total() == 0)
       throw std::invalid_argument("no frames to search" + (o.frames.empty() ? "" : " (--frames " + o.frames + ")"));
   }

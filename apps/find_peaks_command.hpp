@@ -51,6 +51,7 @@ struct FindPeaksOptions {
   std::size_t min_peaks = 10;  // a hit has at least this many peaks
 
   std::size_t frames_in_flight = 3;
+  std::size_t read_threads = 0;  // 0: default_read_threads()
   bool progress = false, quiet = false;
 };
 

@@ -47,8 +47,8 @@ reference::Peakfinder8Layout whole_frame(const std::array<std::size_t, 2>& shape
 
 }  // namespace
 
-PeakFeed::PeakFeed(const std::vector<std::string>& files, const FrameRange& range)
-    : files_(std::make_unique<FileFrames>(files, range)), total_(files_->total()) {}
+PeakFeed::PeakFeed(const std::vector<std::string>& files, const FrameRange& range, std::size_t read_threads)
+    : files_(std::make_unique<FileFrames>(files, range, read_threads)), total_(files_->total()) {}
 
 PeakFeed::PeakFeed(const synthetic::SerialFrameParams& params, std::size_t frames)
     : total_(frames), params_(params), detector_(synthetic::make_serial_detector(params)) {}

@@ -21,11 +21,12 @@
 
 namespace vulkanite::apps {
 
-// Every frame of every input in order, read one at a time, or synthetic frames drawn one at a
-// time; each with its source, its index in that source, and (synthetic) its truth spots.
+// Every frame of every input in order (read ahead on `read_threads` threads: FileFrames), or
+// synthetic frames drawn one at a time; each with its source, its index in that source, and
+// (synthetic) its truth spots.
 class PeakFeed {
  public:
-  PeakFeed(const std::vector<std::string>& files, const FrameRange& range);
+  PeakFeed(const std::vector<std::string>& files, const FrameRange& range, std::size_t read_threads);
   PeakFeed(const synthetic::SerialFrameParams& params, std::size_t frames);
 
   std::size_t total() const { return total_; }

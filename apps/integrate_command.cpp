@@ -68,11 +68,11 @@ reference::ErrorModel parse_error_model(const std::string& name) {
   throw std::invalid_argument("--error-model: '" + name + "' is not none, poisson or azimuthal");
 }
 
-// Every frame of every input, in order, read one at a time. A file is opened when its first
-// frame is wanted and closed after its last: a run over thousands of files holds one open.
+// Every frame of every input, in order, read ahead on `read_threads` threads (FileFrames).
 class FrameFeed {
  public:
-  FrameFeed(const std::vector<std::string>& files, const FrameRange& range) : files_(files, range) {}
+  FrameFeed(const std::vector<std::string>& files, const FrameRange& range, std::size_t read_threads)
+      : files_(files, range, read_threads) {}
 
   std::size_t total() const { return files_.total(); }
   const std::vector<std::string>& sources() const { return sources_; }
@@ -328,6 +328,9 @@ CLI::App* add_integrate_command(CLI::App& app, IntegrateOptions& o, IntegrateMod
   cmd->add_option("--frames-in-flight", o.frames_in_flight, "Frames on the GPU at once")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+  cmd->add_option("--read-threads", o.read_threads,
+                  "Threads reading input files ahead (default: the cores, at most 8; HDF5 is read on one)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   cmd->add_flag("--progress", o.progress, "Show progress on stderr even when it is not a terminal");
   cmd->add_flag("--quiet", o.quiet, "No progress and no summary");
   cmd->footer("Several frames to .xy: NAME_0000.xy, NAME_0001.xy, ... beside --output, one per frame.\n"
@@ -338,7 +341,7 @@ CLI::App* add_integrate_command(CLI::App& app, IntegrateOptions& o, IntegrateMod
 
 int integrate_command(const IntegrateOptions& o) {
   const auto settings = parse_settings(o);
-  FrameFeed feed(o.files, settings.range);
+  FrameFeed feed(o.files, settings.range, o.read_threads == 0 ? default_read_threads() : o.read_threads);
   if (feed.total() == 0)
     throw std::invalid_argument("no frames to integrate" + (o.frames.empty() ? "" : " (--frames " + o.frames + ")"));
   const io::Frame& first = feed.first();

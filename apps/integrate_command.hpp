@@ -43,6 +43,7 @@ struct IntegrateOptions {
   double cutoff = 5.0;       // sigma-clip: pyFAI's thres
 
   std::size_t frames_in_flight = 3;
+  std::size_t read_threads = 0;  // 0: default_read_threads()
   bool progress = false, quiet = false;
   std::string device;  // the global --device; empty: $VULKANITE_DEVICE, else the best GPU
 };

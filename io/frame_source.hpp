@@ -27,6 +27,10 @@ Format detect_format(const std::filesystem::path& path);
 // Any supported file (io/open.cpp); FormatError for unknown or broken ones.
 std::unique_ptr<FrameSource> open_frames(const std::filesystem::path& path);
 
+// How many frames open_frames(path)->frame_count() gives, for a file already known to be of
+// `format`: a CBF holds one frame, so it is not read (a broken one fails when its frame is).
+std::size_t frame_count(const std::filesystem::path& path, Format format);
+
 // One per format, each in its own file (io/cbf.cpp, io/tiff.cpp, io/hdf5.cpp, io/npy.cpp).
 std::unique_ptr<FrameSource> open_cbf(const std::filesystem::path& path);
 std::unique_ptr<FrameSource> open_tiff(const std::filesystem::path& path);

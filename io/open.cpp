@@ -32,4 +32,8 @@ std::unique_ptr<FrameSource> open_frames(const std::filesystem::path& path) {
   throw FormatError(path.string() + ": not a CBF, TIFF, HDF5 or NumPy file (unrecognised first bytes)");
 }
 
+std::size_t frame_count(const std::filesystem::path& path, Format format) {
+  return format == Format::cbf ? 1 : open_frames(path)->frame_count();
+}
+
 }  // namespace vulkanite::io

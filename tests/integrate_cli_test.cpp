@@ -221,6 +221,42 @@ TEST(IntegrateCliTest, SeveralFramesToXyWriteOneFilePerFrame) {
   }
 }
 
+// Files read ahead on several threads (apps/file_frames.cpp) still come out in the order given.
+TEST(IntegrateCliTest, FramesReadAheadKeepTheirOrder) {
+  tests::TempDir dir;
+  const auto poni = write_poni(dir);
+  std::vector<std::string> args{"integrate"};
+  for (int f = 1; f <= 9; ++f) args.push_back(write_frames(dir, std::to_string(f) + ".npy", {float(f)}).string());
+  const auto out = dir.path() / "all.npy";
+  for (const std::string threads : {"1", "4"}) {
+    auto run = args;
+    run.insert(run.end(), {"--poni", poni.string(), "--unit", "r_mm", "--npt", "3", "--split", "no", "--no-solid-angle",
+                           "--quiet", "--read-threads", threads, "-o", out.string()});
+    const auto result = run_cli(run);
+    ASSERT_EQ(result.exit_code, 0) << describe(result);
+    const auto frame = read_result(out);
+    ASSERT_EQ(frame.shape, (std::vector<std::size_t>{9, 3})) << threads;
+    const auto values = frame.values<float>();
+    for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], float(i / 3 + 1)) << threads << " " << i;
+  }
+}
+
+// A CBF is not opened before its turn (a run over thousands starts at once): a broken one among
+// good frames fails the run when it is reached, naming the file, with threads reading ahead.
+TEST(IntegrateCliTest, BrokenFileAmongManyFailsNamingIt) {
+  tests::TempDir dir;
+  const auto poni = write_poni(dir);
+  const auto good = write_frames(dir, "good.npy", {1.0f});
+  const auto broken = fs::path(VULKANITE_SOURCE_DIR) / "tests/data/broken/cbf/truncated_binary.cbf";
+  const auto out = dir.path() / "out.npy";
+  expect_error(run_cli({"integrate", good.string(), broken.string(), good.string(), "--poni", poni.string(),
+                        "--read-threads", "2", "-o", out.string()}),
+               broken.string() + ": binary section 1: truncated binary data (20 of 73 bytes)");
+  EXPECT_FALSE(fs::exists(out));
+  expect_error(run_cli({"integrate", good.string(), "--poni", poni.string(), "--read-threads", "0", "-o", out.string()}),
+               "--read-threads");
+}
+
 TEST(IntegrateCliTest, ProgressGoesToStderrWhenAsked) {
   tests::TempDir dir;
   const auto poni = write_poni(dir), stack = write_frames(dir, "stack.npy", {1.0f, 2.0f});

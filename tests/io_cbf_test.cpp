@@ -12,12 +12,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string_view>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,28 @@ struct Broken {
   const char* file;
   const char* problem;  // a part of the message after the file name
 };
+
+// The CLI reads frames on several threads, each file through its own libcbf handle
+// (apps/file_frames.hpp says why that is safe): every read on every thread gives the same pixels.
+TEST(CbfSmall, ReadsOnSeveralThreadsAtOnce) {
+  std::vector<fs::path> files = {corpus("valid.cbf")};
+  if (const auto cspad = tests::shared_data("cspad/idx-20130301060858401.cbf")) files.push_back(*cspad);
+  std::vector<std::vector<std::byte>> expected;
+  for (const auto& file : files) expected.push_back(io::open_frames(file)->read(0).data);
+  std::atomic<int> mismatches = 0, reads = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int round = 0; round < 10; ++round)
+        for (std::size_t f = 0; f < files.size(); ++f) {
+          mismatches += io::open_frames(files[f])->read(0).data != expected[f];
+          ++reads;
+        }
+    });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(reads, 40 * static_cast<int>(files.size()));
+  EXPECT_EQ(mismatches, 0);
+}
 
 TEST(CbfBroken, EachFileGivesFormatErrorNamingFileAndProblem) {
   const Broken cases[] = {
