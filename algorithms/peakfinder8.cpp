@@ -36,6 +36,7 @@ static_assert(sizeof(Peakfinder8Push) == 48);
 constexpr std::uint32_t kMasked = 0x80000000u;
 constexpr std::uint32_t kOverflow = 1, kInfinite = 2;  // counters[2] flags
 constexpr std::uint32_t kWorkgroup = 256, kRingWorkgroup = 128;
+static_assert(kWorkgroup % 32 == 0, "label_init packs the joinable bits of 32 pixels per word");
 constexpr std::size_t kStatPlanes = 5;
 
 // Devices that stop loops silently past a budget per invocation (DeviceInfo::loop_budget:
@@ -116,7 +117,7 @@ struct Peakfinder8::State {
   std::size_t pixels, rings, region_capacity, trail_capacity;
   runtime::Array<std::uint32_t> pixel_ring, ring_start, ring_pixel;
   runtime::Array<float> ring_values, ring_stats;
-  runtime::Array<std::uint32_t> label, seed, size, counters, trail;
+  runtime::Array<std::uint32_t> label, seed, size, counters, trail, joinable_bits, joinable_list;
   std::vector<std::unique_ptr<Slot>> slots;
   std::map<std::pair<std::string, std::uint32_t>, runtime::Kernel> kernels;  // (name, pixel type)
   runtime::Profile profile;
@@ -146,7 +147,9 @@ struct Peakfinder8::State {
         seed(c, pixels),
         size(c, pixels),
         counters(c, 4),
-        trail(c, pixels) {}
+        trail(c, pixels),
+        joinable_bits(c, (pixels + 31) / 32),
+        joinable_list(c, pixels) {}
 
   const runtime::Kernel& kernel(const char* name, std::span<const std::uint32_t> spirv, std::uint32_t type,
                                 std::uint32_t workgroup = kWorkgroup) {
@@ -154,7 +157,7 @@ struct Peakfinder8::State {
     auto it = kernels.find(key);
     if (it == kernels.end())
       it = kernels
-               .emplace(key, runtime::Kernel(*context, {std::string("peakfinder8_") + name, spirv, 13,
+               .emplace(key, runtime::Kernel(*context, {std::string("peakfinder8_") + name, spirv, 15,
                                                         sizeof(Peakfinder8Push), workgroup, {type}}))
                .first;
     return it->second;
@@ -181,9 +184,13 @@ struct Peakfinder8::State {
       throw std::invalid_argument(std::string("the peakfinder8 kernels read int16, uint16, int32, uint32 or float32 "
                                               "frames, not ") + io::pixel_type_name(frame_type));
     const Peakfinder8Push p = push();
-    const runtime::Bindings buffers = {frame,   pixel_ring, ring_start, ring_pixel, ring_values, ring_stats, label,
-                                       seed,    size,       counters,   trail,      slot.regions, slot.trail};
+    const runtime::Bindings buffers = {frame, pixel_ring, ring_start,   ring_pixel, ring_values,   ring_stats,
+                                       label, seed,       size,         counters,   trail,         slot.regions,
+                                       slot.trail,        joinable_bits, joinable_list};
     const auto pixel_groups = static_cast<std::uint32_t>(std::min<std::size_t>((pixels + kWorkgroup - 1) / kWorkgroup, 65535));
+    // The kernels after label_init visit its list of joinable pixels, whose length only the GPU
+    // knows: enough groups for a few hundred thousand at once, striding beyond.
+    const std::uint32_t list_groups = std::min<std::uint32_t>(pixel_groups, 1024);
     const auto ring_groups = static_cast<std::uint32_t>(std::clamp<std::size_t>(rings, 1, 65535));
     seq.fill(counters, 0);
     seq.barrier();
@@ -192,11 +199,11 @@ struct Peakfinder8::State {
     seq.barrier();
     seq.dispatch(kernel("label_init", shaders::peakfinder8_label_init, *type), buffers, p, {pixel_groups});
     seq.barrier();
-    seq.dispatch(kernel("label_merge", shaders::peakfinder8_label_merge, 0), buffers, p, {pixel_groups});
+    seq.dispatch(kernel("label_merge", shaders::peakfinder8_label_merge, 0), buffers, p, {list_groups});
     seq.barrier();
-    seq.dispatch(kernel("label_resolve", shaders::peakfinder8_label_resolve, 0), buffers, p, {pixel_groups});
+    seq.dispatch(kernel("label_resolve", shaders::peakfinder8_label_resolve, 0), buffers, p, {list_groups});
     seq.barrier();
-    seq.dispatch(kernel("grow_regions", shaders::peakfinder8_grow_regions, *type), buffers, p, {pixel_groups});
+    seq.dispatch(kernel("grow_regions", shaders::peakfinder8_grow_regions, *type), buffers, p, {list_groups});
   }
 
   void submit(Slot& slot, const io::Frame& frame) {

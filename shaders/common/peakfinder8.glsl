@@ -3,7 +3,9 @@
 //
 // The frame's pixels go through four steps (docs/peakfinder8.md, "On the GPU"):
 //   radial_statistics  5 passes of per-ring mean and sigma      (reference::radial_statistics)
-//   label_init         pixels above their ring's threshold ("joinable"), one label each
+//   label_init         pixels above their ring's threshold ("joinable"): a bit each, one label
+//                      each, and a list of them (the only pass over the whole frame after the
+//                      statistics: the passes below visit the list, a few thousand pixels)
 //   label_merge        8-connected components of joinable pixels within an ASIC (union-find)
 //   label_resolve      each component's root, size and first interior pixel (its seed)
 //   grow_regions       one invocation per component: OM's growth from the seed, local
@@ -39,16 +41,20 @@ layout(std430, binding = 3) readonly buffer RingPixel { uint ring_pixel[]; };
 layout(std430, binding = 4) buffer RingValues { float ring_values[]; };
 // Five planes of `rings` values: offset, sigma, threshold, lower threshold, count (uint bits).
 layout(std430, binding = 5) buffer RingStats { float ring_stats[]; };
-// Per pixel: kNone, or the component label (a smaller flat index of the same component; the
-// root labels itself). grow_regions sets kTaken on the pixels a region takes.
+// Per joinable pixel (unwritten elsewhere): the component label (a smaller flat index of the same
+// component; the root labels itself). grow_regions sets kTaken on the pixels a region takes.
 layout(std430, binding = 6) coherent buffer Label { uint label[]; };
 layout(std430, binding = 7) coherent buffer Seed { uint seed[]; };         // per root
 layout(std430, binding = 8) coherent buffer Size { uint region_size[]; };  // per root
-// 0 regions written, 1 trail entries reserved, 2 flags (kOverflow, kInfinite).
+// 0 regions written, 1 trail entries reserved, 2 flags (kOverflow, kInfinite), 3 joinable pixels.
 layout(std430, binding = 9) coherent buffer Counters { uint counters[]; };
 layout(std430, binding = 10) buffer Trail { uint trail[]; };  // scratch of the growth
 layout(std430, binding = 11) writeonly buffer Regions { Region regions[]; };
 layout(std430, binding = 12) writeonly buffer TrailOut { uint trail_out[]; };
+// Bit i % 32 of word i / 32: pixel i is joinable.
+layout(std430, binding = 13) buffer JoinableBits { uint joinable_bits[]; };
+// The joinable pixels, counters[3] of them, in no particular order.
+layout(std430, binding = 14) buffer JoinableList { uint joinable_list[]; };
 
 layout(push_constant) uniform Peakfinder8Push {
   uint pixels;
@@ -77,11 +83,8 @@ const uint kInfinite = 2u;
 float ring_offset(uint ring) { return ring_stats[ring]; }
 float ring_threshold(uint ring) { return ring_stats[2u * rings + ring]; }
 
-// Above its ring's threshold (strictly) and unmasked: a pixel that may start or join a region.
-bool joinable(uint i) {
-  uint word = pixel_ring[i];
-  return (word & kMasked) == 0u && raw_value(i) > ring_threshold(word & kRingBits);
-}
+// Whether pixel i may start or join a region, as label_init found it.
+bool joinable_bit(uint i) { return (joinable_bits[i >> 5] & (1u << (i & 31u))) != 0u; }
 
 // The root of i's component: labels point to smaller indices of the same component.
 uint find_root(uint i) {

@@ -1,5 +1,5 @@
 #version 460
-// One invocation per component that has a seed: grows OM's region from the seed in OM's order,
+// One invocation per component that has a seed (its root's entry in the list of joinable pixels): grows OM's region from the seed in OM's order,
 // estimates the local background, re-integrates and applies OM's filters, then writes the region
 // (accepted or not) and its pixels in the order they joined, for the host to order and check.
 //
@@ -98,24 +98,27 @@ void grow(uint root) {
   for (uint p = 0u; p == 0u || p < count; ++p) {
     const uint centre = trail[base + p];
     const int cfs = int(centre % width), css = int(centre / width);
-    // All nine neighbours' labels first, then the values of the joinable ones: two memory round
-    // trips per visit. Within one visit the nine are distinct pixels, so a join does not change
-    // the labels read for the others.
+    // All nine neighbours' bits and labels first (a label is only meaningful where the bit is
+    // set), then the values of the free joinable ones: two memory round trips per visit. Within
+    // one visit the nine are distinct pixels, so a join does not change what was read for the
+    // others.
     uint labels[9];
+    bool free[9];
     float values[9];
     uint indices[9];
     for (uint k = 0u; k < 9u; ++k) {
       const int fs = cfs + kNeighbours[k].x, ss = css + kNeighbours[k].y;
       const bool inside = fs >= asic_fs && fs < asic_fs + int(asic_nx) && ss >= asic_ss && ss < asic_ss + int(asic_ny);
       indices[k] = inside ? uint(fs) + uint(ss) * width : 0u;
-      labels[k] = inside ? label[indices[k]] : kNone;
+      free[k] = inside && joinable_bit(indices[k]);
+      labels[k] = inside ? label[indices[k]] : kTaken;
     }
     for (uint k = 0u; k < 9u; ++k) {
-      const bool free = labels[k] != kNone && (labels[k] & kTaken) == 0u;
-      values[k] = free ? raw_value(indices[k]) - ring_offset(pixel_ring[indices[k]] & kRingBits) : 0.0;
+      free[k] = free[k] && (labels[k] & kTaken) == 0u;
+      values[k] = free[k] ? raw_value(indices[k]) - ring_offset(pixel_ring[indices[k]] & kRingBits) : 0.0;
     }
     for (uint k = 0u; k < 9u; ++k) {
-      if (labels[k] == kNone || (labels[k] & kTaken) != 0u) continue;
+      if (!free[k]) continue;
       const uint j = indices[k];
       label[j] = labels[k] | kTaken;
       precise float value = values[k];
@@ -203,9 +206,12 @@ void grow(uint root) {
   }
 }
 
+// One invocation per entry of label_init's list of joinable pixels; the roots among them grow.
 void main() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  for (uint i = gl_GlobalInvocationID.x; i < pixels; i += stride) {
+  const uint entries = counters[3];
+  for (uint k = gl_GlobalInvocationID.x; k < entries; k += stride) {
+    const uint i = joinable_list[k];
     if (label[i] == i && seed[i] != kNone) grow(i);
   }
 }

@@ -1,29 +1,52 @@
 #version 460
-// Marks the pixels that may start or join a region (unmasked, strictly above their ring's
-// threshold): each labels itself, the others get kNone. Also resets the per-root seed and size
-// of those pixels, and flags infinite values in unmasked pixels (OM would turn a NaN centre into
-// an int; the host refuses such frames, as reference::peakfinder8 does).
+// Marks the pixels that may start or join a region ("joinable": unmasked, strictly above their
+// ring's threshold): their bits in joinable_bits, each labelling itself, and the list of them.
+// Also resets the per-root seed and size of those pixels, and flags infinite values in unmasked
+// pixels (OM would turn a NaN centre into an int; the host refuses such frames, as
+// reference::peakfinder8 does). Only joinable pixels get a label: the later kernels test the
+// bits, so this is the last pass that touches every pixel.
 // Bindings and push constants: common/peakfinder8.glsl. Specialization constants: 0 workgroup
-// size, 1 pixel type. Twin: Scan::joins in reference/peakfinder8.cpp.
+// size (a multiple of 32), 1 pixel type. Twin: Scan::joins in reference/peakfinder8.cpp.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint kPixelType = 0;
 #include "common/peakfinder8.glsl"
 
+const uint kWords = gl_WorkGroupSize.x / 32u;
+shared uint bits[kWords];
+shared uint group_count, group_base;
+
 void main() {
+  const uint t = gl_LocalInvocationID.x;
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  for (uint i = gl_GlobalInvocationID.x; i < pixels; i += stride) {
-    const uint word = pixel_ring[i];
+  // Whole workgroups step together (barriers below); `base` is a multiple of 32.
+  for (uint base = gl_WorkGroupID.x * gl_WorkGroupSize.x; base < pixels; base += stride) {
+    if (t < kWords) bits[t] = 0u;
+    if (t == 0u) group_count = 0u;
+    barrier();
+    const uint i = base + t;
     bool join = false;
-    if ((word & kMasked) == 0u) {
-      const float v = raw_value(i);
-      join = v > ring_threshold(word & kRingBits);
-      if (isinf(v)) atomicOr(counters[2], kInfinite);
+    if (i < pixels) {
+      const uint word = pixel_ring[i];
+      if ((word & kMasked) == 0u) {
+        const float v = raw_value(i);
+        join = v > ring_threshold(word & kRingBits);
+        if (isinf(v)) atomicOr(counters[2], kInfinite);
+      }
     }
-    label[i] = join ? i : kNone;
+    uint position = 0u;
     if (join) {
+      atomicOr(bits[t >> 5], 1u << (t & 31u));
+      position = atomicAdd(group_count, 1u);
+      label[i] = i;
       seed[i] = kNone;
       region_size[i] = 0u;
     }
+    barrier();
+    if (t == 0u && group_count != 0u) group_base = atomicAdd(counters[3], group_count);
+    if (t < kWords && base + 32u * t < pixels) joinable_bits[(base >> 5) + t] = bits[t];
+    barrier();
+    if (join) joinable_list[group_base + position] = i;
+    barrier();  // bits and group_count are reset by the next step
   }
 }

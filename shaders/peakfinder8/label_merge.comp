@@ -3,6 +3,7 @@
 // and the three above): 8-connected components, as OM's growth connects pixels. Union-find in
 // which a root is linked to a smaller root with atomicMin, retried when another invocation linked
 // it first (Playne and Hawick 2018); labels always point to smaller indices, so no cycle forms.
+// One invocation per entry of label_init's list of joinable pixels.
 // Bindings and push constants: common/peakfinder8.glsl. Specialization constants: 0 workgroup
 // size, 1 pixel type (unused). No reference twin: components are the regions OM grows.
 #extension GL_GOOGLE_include_directive : require
@@ -28,14 +29,15 @@ void unite(uint a, uint b) {
 
 void main() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  for (uint i = gl_GlobalInvocationID.x; i < pixels; i += stride) {
-    if (label[i] == kNone) continue;
+  const uint entries = counters[3];
+  for (uint k = gl_GlobalInvocationID.x; k < entries; k += stride) {
+    const uint i = joinable_list[k];
     const uint fs = (i % width) % asic_nx, ss = (i / width) % asic_ny;
-    if (fs > 0u && label[i - 1u] != kNone) unite(i, i - 1u);
+    if (fs > 0u && joinable_bit(i - 1u)) unite(i, i - 1u);
     if (ss == 0u) continue;
     const uint above = i - width;
-    if (fs > 0u && label[above - 1u] != kNone) unite(i, above - 1u);
-    if (label[above] != kNone) unite(i, above);
-    if (fs + 1u < asic_nx && label[above + 1u] != kNone) unite(i, above + 1u);
+    if (fs > 0u && joinable_bit(above - 1u)) unite(i, above - 1u);
+    if (joinable_bit(above)) unite(i, above);
+    if (fs + 1u < asic_nx && joinable_bit(above + 1u)) unite(i, above + 1u);
   }
 }
