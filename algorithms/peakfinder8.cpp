@@ -117,7 +117,8 @@ struct Peakfinder8::State {
   std::size_t pixels, rings, region_capacity, trail_capacity;
   runtime::Array<std::uint32_t> pixel_ring, ring_start, ring_pixel;
   runtime::Array<float> ring_values, ring_stats;
-  runtime::Array<std::uint32_t> label, seed, size, counters, trail, joinable_bits, joinable_list;
+  runtime::Array<std::uint32_t> label, seed, size, counters, trail, pixel_bits, joinable_list;
+  runtime::Array<float> joinable_value;
   std::vector<std::unique_ptr<Slot>> slots;
   std::map<std::pair<std::string, std::uint32_t>, runtime::Kernel> kernels;  // (name, pixel type)
   runtime::Profile profile;
@@ -147,9 +148,10 @@ struct Peakfinder8::State {
         seed(c, pixels),
         size(c, pixels),
         counters(c, 4),
-        trail(c, pixels),
-        joinable_bits(c, (pixels + 31) / 32),
-        joinable_list(c, pixels) {}
+        trail(c, 2 * pixels),                 // pixel, raw value
+        pixel_bits(c, 2 * ((pixels + 31) / 32)),  // joinable, background
+        joinable_list(c, pixels),
+        joinable_value(c, pixels) {}
 
   const runtime::Kernel& kernel(const char* name, std::span<const std::uint32_t> spirv, std::uint32_t type,
                                 std::uint32_t workgroup = kWorkgroup) {
@@ -157,7 +159,7 @@ struct Peakfinder8::State {
     auto it = kernels.find(key);
     if (it == kernels.end())
       it = kernels
-               .emplace(key, runtime::Kernel(*context, {std::string("peakfinder8_") + name, spirv, 15,
+               .emplace(key, runtime::Kernel(*context, {std::string("peakfinder8_") + name, spirv, 16,
                                                         sizeof(Peakfinder8Push), workgroup, {type}}))
                .first;
     return it->second;
@@ -186,7 +188,7 @@ struct Peakfinder8::State {
     const Peakfinder8Push p = push();
     const runtime::Bindings buffers = {frame, pixel_ring, ring_start,   ring_pixel, ring_values,   ring_stats,
                                        label, seed,       size,         counters,   trail,         slot.regions,
-                                       slot.trail,        joinable_bits, joinable_list};
+                                       slot.trail,        pixel_bits, joinable_list, joinable_value};
     const auto pixel_groups = static_cast<std::uint32_t>(std::min<std::size_t>((pixels + kWorkgroup - 1) / kWorkgroup, 65535));
     // The kernels after label_init visit its list of joinable pixels, whose length only the GPU
     // knows: enough groups for a few hundred thousand at once, striding beyond.

@@ -48,13 +48,18 @@ layout(std430, binding = 7) coherent buffer Seed { uint seed[]; };         // pe
 layout(std430, binding = 8) coherent buffer Size { uint region_size[]; };  // per root
 // 0 regions written, 1 trail entries reserved, 2 flags (kOverflow, kInfinite), 3 joinable pixels.
 layout(std430, binding = 9) coherent buffer Counters { uint counters[]; };
-layout(std430, binding = 10) buffer Trail { uint trail[]; };  // scratch of the growth
+// Scratch of the growth: per trail entry, the pixel and its raw value (float bits).
+layout(std430, binding = 10) buffer Trail { uvec2 trail[]; };
 layout(std430, binding = 11) writeonly buffer Regions { Region regions[]; };
 layout(std430, binding = 12) writeonly buffer TrailOut { uint trail_out[]; };
-// Bit i % 32 of word i / 32: pixel i is joinable.
-layout(std430, binding = 13) buffer JoinableBits { uint joinable_bits[]; };
+// Bit i % 32 of element i / 32: x, pixel i is joinable; y, pixel i may count in a local background
+// (unmasked and strictly below its ring's threshold; no region ever takes such a pixel).
+layout(std430, binding = 13) buffer PixelBits { uvec2 pixel_bits[]; };
 // The joinable pixels, counters[3] of them, in no particular order.
 layout(std430, binding = 14) buffer JoinableList { uint joinable_list[]; };
+// Per joinable pixel (unwritten elsewhere): its value minus its ring's offset, what OM sums as
+// a region grows.
+layout(std430, binding = 15) buffer JoinableValue { float joinable_value[]; };
 
 layout(push_constant) uniform Peakfinder8Push {
   uint pixels;
@@ -83,8 +88,9 @@ const uint kInfinite = 2u;
 float ring_offset(uint ring) { return ring_stats[ring]; }
 float ring_threshold(uint ring) { return ring_stats[2u * rings + ring]; }
 
-// Whether pixel i may start or join a region, as label_init found it.
-bool joinable_bit(uint i) { return (joinable_bits[i >> 5] & (1u << (i & 31u))) != 0u; }
+// What label_init found: pixel i may start or join a region; may count in a local background.
+bool joinable_bit(uint i) { return (pixel_bits[i >> 5].x & (1u << (i & 31u))) != 0u; }
+bool background_bit(uint i) { return (pixel_bits[i >> 5].y & (1u << (i & 31u))) != 0u; }
 
 // The root of i's component: labels point to smaller indices of the same component.
 uint find_root(uint i) {

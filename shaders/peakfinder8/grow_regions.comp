@@ -24,15 +24,17 @@ const ivec2 kNeighbours[9] = ivec2[](ivec2(0, 0), ivec2(-1, -1), ivec2(0, -1), i
 // the float nearest 1e-10 (which lies above 1e-10).
 const uint kTinyBits = 0x2edbe6ffu;
 float tiny() { return uintBitsToFloat(kTinyBits); }
+const uint kNegativeInfinityBits = 0xff800000u;
+const uint kReintegrationBatch = 16u;
 
 struct Background {
   float offset, sigma, max_value;
 };
 
 // `cfs`, `css`: the centre in ASIC coordinates; `asic_fs`, `asic_ss`: the ASIC's first pixel.
-// Pixels of the background square loaded per batch: one row of it at a time (4R wide), all
-// loads first, so that a row costs one memory round trip rather than 4R; the sums then run in
-// OM's order from registers.
+// Pixels of the background square loaded per batch: one row of it at a time (4R wide), values
+// and background bits together, so that a row costs one memory round trip rather than 4R; the
+// sums then run in OM's order from registers.
 const int kBackgroundBatch = 16;
 
 Background local_background(int cfs, int css, int asic_fs, int asic_ss, int centre_index) {
@@ -49,10 +51,9 @@ Background local_background(int cfs, int css, int asic_fs, int asic_ss, int cent
         values[b] = 0.0;
         if (use[b]) {
           const uint j = uint(asic_fs + fs) + uint(asic_ss + ss) * width;
-          const uint word = pixel_ring[j];
           values[b] = raw_value(j);
           // Pixels below threshold are never taken by a region: OM's "free" test is implied.
-          use[b] = (word & kMasked) == 0u && values[b] < ring_threshold(word & kRingBits);
+          use[b] = background_bit(j);
         }
       }
       for (int b = 0; b < kBackgroundBatch; ++b) {
@@ -91,46 +92,57 @@ void grow(uint root) {
   const int asic_fs = int((s % width) - (s % width) % asic_nx);
   const int asic_ss = int((s / width) - (s / width) % asic_ny);
 
-  // Growth: visit the trail's entries in order, appending the free joinable neighbours.
+  // Growth: visit the trail's entries in order, appending the free joinable neighbours. The
+  // sums of raw values that the re-integration needs do not depend on the background, so they
+  // run here, in the same (growth) order; only the background-subtracted total waits for it.
   uint count = 0u;
   float sum_i = 0.0, sum_fs = 0.0, sum_ss = 0.0;
-  trail[base] = s;
+  float total_raw = 0.0, com_fs = 0.0, com_ss = 0.0, max_raw = uintBitsToFloat(kNegativeInfinityBits);
+  trail[base] = uvec2(s, 0u);
   for (uint p = 0u; p == 0u || p < count; ++p) {
-    const uint centre = trail[base + p];
+    const uint centre = trail[base + p].x;
     const int cfs = int(centre % width), css = int(centre / width);
-    // All nine neighbours' bits and labels first (a label is only meaningful where the bit is
-    // set), then the values of the free joinable ones: two memory round trips per visit. Within
-    // one visit the nine are distinct pixels, so a join does not change what was read for the
-    // others.
-    uint labels[9];
+    // All nine neighbours' bits, labels and values at once (a label or value is only meaningful
+    // where the joinable bit is set): one memory round trip per visit. Within one visit the nine
+    // are distinct pixels, so a join does not change what was read for the others.
+    uint labels[9], indices[9];
     bool free[9];
-    float values[9];
-    uint indices[9];
+    float values[9], raws[9];
     for (uint k = 0u; k < 9u; ++k) {
       const int fs = cfs + kNeighbours[k].x, ss = css + kNeighbours[k].y;
       const bool inside = fs >= asic_fs && fs < asic_fs + int(asic_nx) && ss >= asic_ss && ss < asic_ss + int(asic_ny);
       indices[k] = inside ? uint(fs) + uint(ss) * width : 0u;
       free[k] = inside && joinable_bit(indices[k]);
-      labels[k] = inside ? label[indices[k]] : kTaken;
+      labels[k] = label[indices[k]];
+      values[k] = joinable_value[indices[k]];
+      raws[k] = raw_value(indices[k]);
     }
     for (uint k = 0u; k < 9u; ++k) {
-      free[k] = free[k] && (labels[k] & kTaken) == 0u;
-      values[k] = free[k] ? raw_value(indices[k]) - ring_offset(pixel_ring[indices[k]] & kRingBits) : 0.0;
-    }
-    for (uint k = 0u; k < 9u; ++k) {
-      if (!free[k]) continue;
+      if (!free[k] || (labels[k] & kTaken) != 0u) continue;
       const uint j = indices[k];
       label[j] = labels[k] | kTaken;
+      const float fs = float(j % width), ss = float(j / width);
       precise float value = values[k];
-      precise float weighted_fs = value * float(j % width);
-      precise float weighted_ss = value * float(j / width);
+      precise float weighted_fs = value * fs;
+      precise float weighted_ss = value * ss;
       precise float a = sum_i + value;
       precise float b = sum_fs + weighted_fs;
       precise float c = sum_ss + weighted_ss;
       sum_i = a;
       sum_fs = b;
       sum_ss = c;
-      trail[base + count] = j;
+      precise float raw = raws[k];
+      precise float raw_fs = raw * fs;
+      precise float raw_ss = raw * ss;
+      precise float d = total_raw + raw;
+      precise float e = com_fs + raw_fs;
+      precise float f = com_ss + raw_ss;
+      total_raw = d;
+      com_fs = e;
+      com_ss = f;
+      if (raw > max_raw) max_raw = raw;
+      trail[base + count] = uvec2(j, floatBitsToUint(raw));
+      if (base + count < trail_capacity) trail_out[base + count] = j;
       count += 1u;
     }
   }
@@ -148,29 +160,20 @@ void grow(uint root) {
     const Background bg =
         local_background(centre_fs - asic_fs, centre_ss - asic_ss, asic_fs, asic_ss, centre_fs + centre_ss * int(width));
 
-    // Re-integration in growth order with the local background; the centre weighs raw values.
-    float total = 0.0, total_raw = 0.0, max_value = 0.0, com_fs = 0.0, com_ss = 0.0;
-    for (uint k0 = 0u; k0 < count; k0 += 8u) {
-      uint pixel[8];
-      float raw[8];
-      for (uint b = 0u; b < 8u; ++b) pixel[b] = k0 + b < count ? trail[base + k0 + b] : 0u;
-      for (uint b = 0u; b < 8u; ++b) raw[b] = k0 + b < count ? raw_value(pixel[b]) : 0.0;
-      for (uint b = 0u; b < 8u && k0 + b < count; ++b) {
-        const uint j = pixel[b];
+    // Re-integration with the local background, in growth order, from the raw values the trail
+    // kept. The largest value - offset is the largest raw value's: rounding is monotonic.
+    float total = 0.0;
+    for (uint k0 = 0u; k0 < count; k0 += kReintegrationBatch) {
+      float raw[kReintegrationBatch];
+      for (uint b = 0u; b < kReintegrationBatch; ++b) raw[b] = k0 + b < count ? uintBitsToFloat(trail[base + k0 + b].y) : 0.0;
+      for (uint b = 0u; b < kReintegrationBatch && k0 + b < count; ++b) {
         precise float value = raw[b] - bg.offset;
-        precise float weighted_fs = raw[b] * float(j % width);
-        precise float weighted_ss = raw[b] * float(j / width);
         precise float a = total + value;
-        precise float c = total_raw + raw[b];
-        precise float d = com_fs + weighted_fs;
-        precise float e = com_ss + weighted_ss;
         total = a;
-        total_raw = c;
-        com_fs = d;
-        com_ss = e;
-        if (value > max_value) max_value = value;
       }
     }
+    precise float largest = max_raw - bg.offset;
+    const float max_value = largest > 0.0 ? largest : 0.0;  // OM starts its maximum at 0
     if (abs(total_raw) >= tiny()) {
       const float peak_fs = cr_div(com_fs, abs(total_raw));
       const float peak_ss = cr_div(com_ss, abs(total_raw));
@@ -199,11 +202,7 @@ void grow(uint root) {
   } else {
     atomicOr(counters[2], kOverflow);
   }
-  if (base + count <= trail_capacity) {
-    for (uint k = 0u; k < count; ++k) trail_out[base + k] = trail[base + k];
-  } else {
-    atomicOr(counters[2], kOverflow);
-  }
+  if (base + count > trail_capacity) atomicOr(counters[2], kOverflow);
 }
 
 // One invocation per entry of label_init's list of joinable pixels; the roots among them grow.

@@ -1,6 +1,7 @@
 #version 460
 // Marks the pixels that may start or join a region ("joinable": unmasked, strictly above their
-// ring's threshold): their bits in joinable_bits, each labelling itself, and the list of them.
+// ring's threshold): their bits in pixel_bits, each labelling itself, their value minus the
+// ring's offset, and the list of them; and the pixels that may count in a local background.
 // Also resets the per-root seed and size of those pixels, and flags infinite values in unmasked
 // pixels (OM would turn a NaN centre into an int; the host refuses such frames, as
 // reference::peakfinder8 does). Only joinable pixels get a label: the later kernels test the
@@ -13,7 +14,7 @@ layout(constant_id = 1) const uint kPixelType = 0;
 #include "common/peakfinder8.glsl"
 
 const uint kWords = gl_WorkGroupSize.x / 32u;
-shared uint bits[kWords];
+shared uvec2 bits[kWords];  // joinable, background
 shared uint group_count, group_base;
 
 void main() {
@@ -21,7 +22,7 @@ void main() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   // Whole workgroups step together (barriers below); `base` is a multiple of 32.
   for (uint base = gl_WorkGroupID.x * gl_WorkGroupSize.x; base < pixels; base += stride) {
-    if (t < kWords) bits[t] = 0u;
+    if (t < kWords) bits[t] = uvec2(0u);
     if (t == 0u) group_count = 0u;
     barrier();
     const uint i = base + t;
@@ -29,14 +30,21 @@ void main() {
     if (i < pixels) {
       const uint word = pixel_ring[i];
       if ((word & kMasked) == 0u) {
+        const uint ring = word & kRingBits;
         const float v = raw_value(i);
-        join = v > ring_threshold(word & kRingBits);
+        const float threshold = ring_threshold(ring);
+        join = v > threshold;
+        if (v < threshold) atomicOr(bits[t >> 5].y, 1u << (t & 31u));
         if (isinf(v)) atomicOr(counters[2], kInfinite);
+        if (join) {
+          precise float value = v - ring_offset(ring);
+          joinable_value[i] = value;
+        }
       }
     }
     uint position = 0u;
     if (join) {
-      atomicOr(bits[t >> 5], 1u << (t & 31u));
+      atomicOr(bits[t >> 5].x, 1u << (t & 31u));
       position = atomicAdd(group_count, 1u);
       label[i] = i;
       seed[i] = kNone;
@@ -44,7 +52,7 @@ void main() {
     }
     barrier();
     if (t == 0u && group_count != 0u) group_base = atomicAdd(counters[3], group_count);
-    if (t < kWords && base + 32u * t < pixels) joinable_bits[(base >> 5) + t] = bits[t];
+    if (t < kWords && base + 32u * t < pixels) pixel_bits[(base >> 5) + t] = bits[t];
     barrier();
     if (join) joinable_list[group_base + position] = i;
     barrier();  // bits and group_count are reset by the next step
