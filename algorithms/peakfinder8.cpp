@@ -37,6 +37,7 @@ constexpr std::uint32_t kMasked = 0x80000000u;
 constexpr std::uint32_t kOverflow = 1, kInfinite = 2;  // counters[2] flags
 constexpr std::uint32_t kWorkgroup = 256, kRingWorkgroup = 128;
 static_assert(kWorkgroup % 32 == 0, "label_init packs the joinable bits of 32 pixels per word");
+constexpr std::uint32_t kLabelInitPixelsPerInvocation = 4;  // label_init's specialization constant 2
 constexpr std::size_t kStatPlanes = 5;
 
 // Devices that stop loops silently past a budget per invocation (DeviceInfo::loop_budget:
@@ -153,15 +154,18 @@ struct Peakfinder8::State {
         joinable_list(c, pixels),
         joinable_value(c, pixels) {}
 
+  // `type`: specialization constant 1; `more`: constants 2, 3, ... (fixed per kernel name).
   const runtime::Kernel& kernel(const char* name, std::span<const std::uint32_t> spirv, std::uint32_t type,
-                                std::uint32_t workgroup = kWorkgroup) {
+                                std::uint32_t workgroup = kWorkgroup, std::vector<std::uint32_t> more = {}) {
     const auto key = std::make_pair(std::string(name), type);
     auto it = kernels.find(key);
-    if (it == kernels.end())
+    if (it == kernels.end()) {
+      more.insert(more.begin(), type);
       it = kernels
                .emplace(key, runtime::Kernel(*context, {std::string("peakfinder8_") + name, spirv, 16,
-                                                        sizeof(Peakfinder8Push), workgroup, {type}}))
+                                                        sizeof(Peakfinder8Push), workgroup, std::move(more)}))
                .first;
+    }
     return it->second;
   }
 
@@ -199,7 +203,10 @@ struct Peakfinder8::State {
     seq.dispatch(kernel("radial_statistics", shaders::peakfinder8_radial_statistics, *type, kRingWorkgroup), buffers,
                  p, {ring_groups});
     seq.barrier();
-    seq.dispatch(kernel("label_init", shaders::peakfinder8_label_init, *type), buffers, p, {pixel_groups});
+    const auto label_init_groups = static_cast<std::uint32_t>(std::min<std::size_t>(
+        (pixels + kWorkgroup * kLabelInitPixelsPerInvocation - 1) / (kWorkgroup * kLabelInitPixelsPerInvocation), 65535));
+    seq.dispatch(kernel("label_init", shaders::peakfinder8_label_init, *type, kWorkgroup, {kLabelInitPixelsPerInvocation}),
+                 buffers, p, {label_init_groups});
     seq.barrier();
     seq.dispatch(kernel("label_merge", shaders::peakfinder8_label_merge, 0), buffers, p, {list_groups});
     seq.barrier();

@@ -29,6 +29,27 @@ struct Region {
   int com_index;
 };
 
+// Each kernel declares read-only what it only reads (a kernel defines its PEAKFINDER8_* name
+// before including this file): on an H100, grow_regions took 150 us with the buffers label_init
+// writes declared writable, 92 us with them read-only, whose loads may be cached.
+#ifdef PEAKFINDER8_RADIAL_STATISTICS
+#define PEAKFINDER8_RING_STATS_ACCESS
+#else
+#define PEAKFINDER8_RING_STATS_ACCESS readonly
+#endif
+#ifdef PEAKFINDER8_LABEL_INIT
+#define PEAKFINDER8_JOINABLE_ACCESS
+#else
+#define PEAKFINDER8_JOINABLE_ACCESS readonly
+#endif
+// Labels are shared between invocations only while the union-find links components; each
+// region's growth touches its own component's labels alone.
+#ifdef PEAKFINDER8_GROW_REGIONS
+#define PEAKFINDER8_LABEL_ACCESS
+#else
+#define PEAKFINDER8_LABEL_ACCESS coherent
+#endif
+
 layout(std430, binding = 0) readonly buffer Frame { uint frame_words[]; };
 // Per pixel: its ring (the radius rounded half to even) | kMasked when the mask excludes it.
 layout(std430, binding = 1) readonly buffer PixelRing { uint pixel_ring[]; };
@@ -40,10 +61,10 @@ layout(std430, binding = 3) readonly buffer RingPixel { uint ring_pixel[]; };
 // that wrote it).
 layout(std430, binding = 4) buffer RingValues { float ring_values[]; };
 // Five planes of `rings` values: offset, sigma, threshold, lower threshold, count (uint bits).
-layout(std430, binding = 5) buffer RingStats { float ring_stats[]; };
+layout(std430, binding = 5) PEAKFINDER8_RING_STATS_ACCESS buffer RingStats { float ring_stats[]; };
 // Per joinable pixel (unwritten elsewhere): the component label (a smaller flat index of the same
 // component; the root labels itself). grow_regions sets kTaken on the pixels a region takes.
-layout(std430, binding = 6) coherent buffer Label { uint label[]; };
+layout(std430, binding = 6) PEAKFINDER8_LABEL_ACCESS buffer Label { uint label[]; };
 layout(std430, binding = 7) coherent buffer Seed { uint seed[]; };         // per root
 layout(std430, binding = 8) coherent buffer Size { uint region_size[]; };  // per root
 // 0 regions written, 1 trail entries reserved, 2 flags (kOverflow, kInfinite), 3 joinable pixels.
@@ -54,12 +75,12 @@ layout(std430, binding = 11) writeonly buffer Regions { Region regions[]; };
 layout(std430, binding = 12) writeonly buffer TrailOut { uint trail_out[]; };
 // Bit i % 32 of element i / 32: x, pixel i is joinable; y, pixel i may count in a local background
 // (unmasked and strictly below its ring's threshold; no region ever takes such a pixel).
-layout(std430, binding = 13) buffer PixelBits { uvec2 pixel_bits[]; };
+layout(std430, binding = 13) PEAKFINDER8_JOINABLE_ACCESS buffer PixelBits { uvec2 pixel_bits[]; };
 // The joinable pixels, counters[3] of them, in no particular order.
-layout(std430, binding = 14) buffer JoinableList { uint joinable_list[]; };
+layout(std430, binding = 14) PEAKFINDER8_JOINABLE_ACCESS buffer JoinableList { uint joinable_list[]; };
 // Per joinable pixel (unwritten elsewhere): its value minus its ring's offset, what OM sums as
 // a region grows.
-layout(std430, binding = 15) buffer JoinableValue { float joinable_value[]; };
+layout(std430, binding = 15) PEAKFINDER8_JOINABLE_ACCESS buffer JoinableValue { float joinable_value[]; };
 
 layout(push_constant) uniform Peakfinder8Push {
   uint pixels;

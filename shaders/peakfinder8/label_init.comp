@@ -7,54 +7,65 @@
 // reference::peakfinder8 does). Only joinable pixels get a label: the later kernels test the
 // bits, so this is the last pass that touches every pixel.
 // Bindings and push constants: common/peakfinder8.glsl. Specialization constants: 0 workgroup
-// size (a multiple of 32), 1 pixel type. Twin: Scan::joins in reference/peakfinder8.cpp.
+// size (a multiple of 32), 1 pixel type, 2 pixels per invocation (at most 32). Twin: Scan::joins in reference/peakfinder8.cpp.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint kPixelType = 0;
+#define PEAKFINDER8_LABEL_INIT
 #include "common/peakfinder8.glsl"
 
-const uint kWords = gl_WorkGroupSize.x / 32u;
+// Each invocation takes kPixelsPerInvocation pixels, all their loads issued before any is used:
+// with one pixel each, the frame's 6 million invocations waited out a memory round trip (the
+// pixel's ring, then its threshold) per pixel.
+layout(constant_id = 2) const uint kPixelsPerInvocation = 4;
+const uint kChunk = gl_WorkGroupSize.x * kPixelsPerInvocation;
+const uint kWords = kChunk / 32u;
 shared uvec2 bits[kWords];  // joinable, background
 shared uint group_count, group_base;
 
 void main() {
   const uint t = gl_LocalInvocationID.x;
-  const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  const uint n = kPixelsPerInvocation;
   // Whole workgroups step together (barriers below); `base` is a multiple of 32.
-  for (uint base = gl_WorkGroupID.x * gl_WorkGroupSize.x; base < pixels; base += stride) {
-    if (t < kWords) bits[t] = uvec2(0u);
+  for (uint base = gl_WorkGroupID.x * kChunk; base < pixels; base += gl_NumWorkGroups.x * kChunk) {
+    for (uint w = t; w < kWords; w += gl_WorkGroupSize.x) bits[w] = uvec2(0u);
     if (t == 0u) group_count = 0u;
     barrier();
-    const uint i = base + t;
-    bool join = false;
-    if (i < pixels) {
-      const uint word = pixel_ring[i];
-      if ((word & kMasked) == 0u) {
-        const uint ring = word & kRingBits;
-        const float v = raw_value(i);
-        const float threshold = ring_threshold(ring);
-        join = v > threshold;
-        if (v < threshold) atomicOr(bits[t >> 5].y, 1u << (t & 31u));
-        if (isinf(v)) atomicOr(counters[2], kInfinite);
-        if (join) {
-          precise float value = v - ring_offset(ring);
-          joinable_value[i] = value;
-        }
-      }
+    // Pixel j of this invocation: base + t + j * workgroup size (coalesced for each j).
+    uint words[kPixelsPerInvocation];
+    float values[kPixelsPerInvocation], thresholds[kPixelsPerInvocation];
+    for (uint j = 0u; j < n; ++j) {
+      const uint i = base + t + j * gl_WorkGroupSize.x;
+      words[j] = i < pixels ? pixel_ring[i] : kMasked;
+      values[j] = i < pixels ? raw_value(i) : 0.0;
     }
-    uint position = 0u;
-    if (join) {
-      atomicOr(bits[t >> 5].x, 1u << (t & 31u));
-      position = atomicAdd(group_count, 1u);
+    for (uint j = 0u; j < n; ++j)
+      thresholds[j] = (words[j] & kMasked) == 0u ? ring_threshold(words[j] & kRingBits) : 0.0;
+    uint joins = 0u, positions[kPixelsPerInvocation];
+    for (uint j = 0u; j < n; ++j) {
+      positions[j] = 0u;
+      if ((words[j] & kMasked) != 0u) continue;
+      const uint i = base + t + j * gl_WorkGroupSize.x, local = t + j * gl_WorkGroupSize.x;
+      const float v = values[j];
+      if (isinf(v)) atomicOr(counters[2], kInfinite);
+      if (v < thresholds[j]) atomicOr(bits[local >> 5].y, 1u << (local & 31u));
+      if (!(v > thresholds[j])) continue;
+      joins |= 1u << j;
+      atomicOr(bits[local >> 5].x, 1u << (local & 31u));
+      positions[j] = atomicAdd(group_count, 1u);
+      precise float value = v - ring_offset(words[j] & kRingBits);
+      joinable_value[i] = value;
       label[i] = i;
       seed[i] = kNone;
       region_size[i] = 0u;
     }
     barrier();
     if (t == 0u && group_count != 0u) group_base = atomicAdd(counters[3], group_count);
-    if (t < kWords && base + 32u * t < pixels) pixel_bits[(base >> 5) + t] = bits[t];
+    for (uint w = t; w < kWords; w += gl_WorkGroupSize.x)
+      if (base + 32u * w < pixels) pixel_bits[(base >> 5) + w] = bits[w];
     barrier();
-    if (join) joinable_list[group_base + position] = i;
+    for (uint j = 0u; j < n; ++j)
+      if ((joins & (1u << j)) != 0u) joinable_list[group_base + positions[j]] = base + t + j * gl_WorkGroupSize.x;
     barrier();  // bits and group_count are reset by the next step
   }
 }

@@ -17,11 +17,13 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint kPixelType = 0;
+#define PEAKFINDER8_RADIAL_STATISTICS
 #include "common/peakfinder8.glsl"
 
 const uint kPasses = 5u;                    // reference::kPeakfinder8Iterations
 const float kExactBound = 16777216.0;       // 2^24
 const uint kSequentialBatch = 16u;
+const uint kLoadBatch = 8u;
 const uint kFloatMaxBits = 0x7f7fffffu;
 const uint kFloatMinBits = 0x00800000u;  // OM's FLT_MIN: the smallest normal, not -FLT_MAX
 
@@ -39,19 +41,35 @@ void main() {
     for (uint pass = 0u; pass < kPasses; ++pass) {
       vec3 sums = vec3(0.0);
       uvec2 counts = uvec2(0u);
-      for (uint k = begin + t; k < end; k += gl_WorkGroupSize.x) {
-        float v;
+      // kLoadBatch entries per invocation loaded before any is added: one memory round trip per
+      // batch, not per entry. Entry k belongs to the same invocation in every pass.
+      for (uint k0 = begin + t; k0 < end; k0 += kLoadBatch * gl_WorkGroupSize.x) {
+        float values[kLoadBatch];
         if (pass == 0u) {
-          v = raw_value(ring_pixel[k]);
-          ring_values[k] = v;
+          uint pixel[kLoadBatch];
+          for (uint b = 0u; b < kLoadBatch; ++b) {
+            const uint k = k0 + b * gl_WorkGroupSize.x;
+            pixel[b] = k < end ? ring_pixel[k] : 0u;
+          }
+          for (uint b = 0u; b < kLoadBatch; ++b) values[b] = raw_value(pixel[b]);
+          for (uint b = 0u; b < kLoadBatch; ++b) {
+            const uint k = k0 + b * gl_WorkGroupSize.x;
+            if (k < end) ring_values[k] = values[b];
+          }
         } else {
-          v = ring_values[k];
+          for (uint b = 0u; b < kLoadBatch; ++b) {
+            const uint k = k0 + b * gl_WorkGroupSize.x;
+            values[b] = k < end ? ring_values[k] : 0.0;
+          }
         }
-        if (v < upper && v > lower) {
-          precise float square = v * v;
-          precise vec3 next = sums + vec3(abs(v), v, square);
-          sums = next;
-          counts += uvec2(1u, v == trunc(v) ? 0u : 1u);
+        for (uint b = 0u; b < kLoadBatch; ++b) {
+          const float v = values[b];
+          if (k0 + b * gl_WorkGroupSize.x < end && v < upper && v > lower) {
+            precise float square = v * v;
+            precise vec3 next = sums + vec3(abs(v), v, square);
+            sums = next;
+            counts += uvec2(1u, v == trunc(v) ? 0u : 1u);
+          }
         }
       }
       partial_sums[t] = sums;
