@@ -57,8 +57,14 @@ void FileFrames::work() {
     }
     io::Frame frame;
     std::exception_ptr error;
+    std::shared_ptr<const Transform> transform;
     try {
       frame = reader.read(inputs_, jobs_[job]);
+      {
+        const std::lock_guard lock(mutex_);
+        transform = transform_;
+      }
+      if (transform) (*transform)(frame);
     } catch (...) {
       error = std::current_exception();
     }
@@ -66,10 +72,15 @@ void FileFrames::work() {
       const std::lock_guard lock(mutex_);
       // Free: job - size was handed out before this job could be taken.
       auto& slot = ready_[job % ready_.size()];
-      slot = {job, true, std::move(frame), error};
+      slot = {job, true, transform != nullptr, std::move(frame), error};
     }
     changed_.notify_all();
   }
+}
+
+void FileFrames::set_transform(Transform transform) {
+  const std::lock_guard lock(mutex_);
+  transform_ = transform ? std::make_shared<const Transform>(std::move(transform)) : nullptr;
 }
 
 bool FileFrames::next(io::Frame& frame) {
@@ -77,20 +88,25 @@ bool FileFrames::next(io::Frame& frame) {
   if (workers_.empty()) {
     const Job& job = jobs_[consumed_++];
     frame = own_.read(inputs_, job);
+    if (transform_) (*transform_)(frame);
     return true;
   }
   std::exception_ptr error;
+  bool transformed = false;
   {
     std::unique_lock lock(mutex_);
     auto& slot = ready_[consumed_ % ready_.size()];
     changed_.wait(lock, [&] { return slot.done && slot.job == consumed_; });
     frame = std::move(slot.frame);
     error = slot.error;
+    transformed = slot.transformed;
     slot = {};
     ++consumed_;
   }
   changed_.notify_all();
   if (error) std::rethrow_exception(error);
+  // Read before set_transform: transformed here. transform_ is only set by this thread.
+  if (!transformed && transform_) (*transform_)(frame);
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +44,12 @@ class FileFrames {
   std::size_t total() const { return jobs_.size(); }
   std::size_t read_threads() const { return workers_.size(); }
 
+  // Applied to every frame next() returns from now on, on the reading threads where the frame is
+  // read after this call (so per-frame work such as find-peaks' valid range leaves the caller's
+  // thread), else by next(). Thread-safe if `transform` is.
+  using Transform = std::function<void(io::Frame&)>;
+  void set_transform(Transform transform);
+
   // Reads the next frame into `frame`; false after the last. path() and index() then say where
   // it came from. A frame that cannot be read throws here, in its turn (FormatError).
   bool next(io::Frame& frame);
@@ -62,7 +69,7 @@ class FileFrames {
   // A frame read ahead (or the error reading it) for job `job`, waiting for next().
   struct Ready {
     std::size_t job = 0;
-    bool done = false;
+    bool done = false, transformed = false;
     io::Frame frame;
     std::exception_ptr error;
   };
@@ -83,6 +90,7 @@ class FileFrames {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<Ready> ready_;  // ring of read-ahead slots: job j in ready_[j % size]
+  std::shared_ptr<const Transform> transform_;
   std::size_t taken_ = 0;     // jobs taken by the threads
   bool stopping_ = false;
   std::vector<std::thread> workers_;

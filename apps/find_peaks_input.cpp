@@ -1,6 +1,7 @@
 #include "apps/find_peaks_input.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -69,11 +70,20 @@ const io::Frame* PeakFeed::next() {
   return read_next();
 }
 
+void PeakFeed::set_transform(FileFrames::Transform transform) {
+  if (read_ahead_ && transform) transform(current_);
+  if (files_)
+    files_->set_transform(std::move(transform));
+  else
+    transform_ = std::move(transform);
+}
+
 const io::Frame* PeakFeed::read_next() {
   if (detector_) {
     if (produced_ >= total_) return nullptr;
     auto drawn = synthetic::make_serial_frame(params_, detector_, produced_);
     current_ = std::move(drawn.frame);
+    if (transform_) transform_(current_);
     origins_.push_back(Origin{"synthetic", produced_, std::move(drawn.spots)});
     ++produced_;
     return &current_;
@@ -194,22 +204,17 @@ std::size_t mask_below_range(std::vector<std::uint8_t>& bad, const io::Frame& fi
   return added;
 }
 
-const io::Frame& apply_valid_range(const io::Frame& frame, const ValidRange& range, io::Frame& storage) {
-  if (!range) return frame;
-  const auto values = frame.to_float32();
-  storage.shape = frame.shape;
-  storage.type = io::PixelType::float32;
-  storage.metadata = frame.metadata;
-  storage.source = frame.source;
-  storage.data.resize(values.size() * sizeof(float));
-  float* out = reinterpret_cast<float*>(storage.data.data());
-  const auto [low, high] = *range;
-  for (std::size_t i = 0; i < values.size(); ++i) {
+void apply_valid_range(io::Frame& frame, const std::pair<double, double>& range) {
+  auto values = frame.to_float32();
+  const auto [low, high] = range;
+  for (auto& value : values) {
     // The range is tested on the float value the kernels see (int32 counts are exact below 2^24).
-    const double v = values[i];
-    out[i] = v >= low && v <= high ? values[i] : std::numeric_limits<float>::quiet_NaN();
+    const double v = value;
+    if (!(v >= low && v <= high)) value = std::numeric_limits<float>::quiet_NaN();
   }
-  return storage;
+  frame.type = io::PixelType::float32;
+  frame.data.resize(values.size() * sizeof(float));
+  std::memcpy(frame.data.data(), values.data(), frame.data.size());
 }
 
 }  // namespace vulkanite::apps

@@ -36,6 +36,9 @@ class PeakFeed {
   const io::Frame& first();
   // The next frame (valid until the next call), or nullptr after the last.
   const io::Frame* next();
+  // Applied to every frame next() returns from now on (FileFrames::set_transform: on the
+  // reading threads), the held first frame included.
+  void set_transform(FileFrames::Transform transform);
 
   struct Origin {
     std::string source;
@@ -54,6 +57,7 @@ class PeakFeed {
   std::shared_ptr<const synthetic::SerialDetector> detector_;
   io::Frame current_;
   bool read_ahead_ = false;
+  FileFrames::Transform transform_;  // synthetic frames'
   std::vector<std::optional<Origin>> origins_;
 };
 
@@ -88,8 +92,8 @@ std::string describe(const ValidRange& range);
 // masked frame by frame. Returns how many pixels it added.
 std::size_t mask_below_range(std::vector<std::uint8_t>& bad, const io::Frame& first, const ValidRange& range);
 
-// `frame` as float32 with NaN outside `range`, or `frame` itself when there is no range.
-const io::Frame& apply_valid_range(const io::Frame& frame, const ValidRange& range, io::Frame& storage);
+// Makes `frame` float32 with NaN outside `range` (a frame of pixels in range: converted only).
+void apply_valid_range(io::Frame& frame, const std::pair<double, double>& range);
 
 
 }  // namespace vulkanite::apps

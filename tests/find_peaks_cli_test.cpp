@@ -19,6 +19,7 @@
 
 #include "io/crystfel_geometry.hpp"
 #include "io/frame_source.hpp"
+#include "io/npy.hpp"
 #include "io/peakfinder8_geometry.hpp"
 #include "io/poni.hpp"
 #include "reference/peakfinder8.hpp"
@@ -115,12 +116,19 @@ TEST(FindPeaksCliTest, CrystfelGeometryGivesOmsRadiusInFloat) {
   EXPECT_EQ(bits(radius[1 * 8 + 2]), bits(std::sqrt(axx + ayy)));
 }
 
+// `vulkanite simulate` of `frames` 96 x 128 frames with 12 spots into dir/run.h5 (and run.poni,
+// run.mask.npy beside it).
+fs::path simulate_stack(const tests::TempDir& dir, int frames, int seed) {
+  const auto stack = dir.path() / "run.h5";
+  const auto made = run_cli({"simulate", "--detector", "96x128", "--frames", std::to_string(frames), "--spots", "12",
+                             "--seed", std::to_string(seed), "--out", stack.string()});
+  EXPECT_EQ(made.exit_code, 0) << describe(made);
+  return stack;
+}
+
 TEST(FindPeaksCliTest, CheetahOnAStackWithAPoniGivesTheReferencePeaks) {
   tests::TempDir dir;
-  const auto stack = dir.path() / "run.h5";
-  const auto made = run_cli({"simulate", "--detector", "96x128", "--frames", "2", "--spots", "12", "--seed", "5",
-                             "--out", stack.string()});
-  ASSERT_EQ(made.exit_code, 0) << describe(made);
+  const auto stack = simulate_stack(dir, 2, 5);
   const auto j = run_json({"find-peaks", stack.string(), "--poni", (dir.path() / "run.poni").string(), "--mask",
                            (dir.path() / "run.mask.npy").string(), "--min-res", "0", "--min-snr", "5", "--json"});
   ASSERT_EQ(j["frames"].size(), 2u);
@@ -148,6 +156,40 @@ TEST(FindPeaksCliTest, CheetahOnAStackWithAPoniGivesTheReferencePeaks) {
     total += expected.peaks.size();
   }
   EXPECT_GT(total, 10u);
+}
+
+// Frames read ahead on several threads (apps/file_frames.cpp) get the valid range whether they
+// were read before the range was known (the first frames, masked by the caller's thread) or after
+// (masked on the reading threads): the same peaks as reading on one thread, and not those of
+// no range at all.
+TEST(FindPeaksCliTest, ValidRangeMasksEveryFrameReadAhead) {
+  tests::TempDir dir;
+  const auto stack = simulate_stack(dir, 24, 9);
+  std::vector<std::string> files;
+  const auto source = io::open_frames(stack);
+  for (std::size_t f = 0; f < source->frame_count(); ++f) {
+    const auto frame = source->read(f);
+    files.push_back((dir.path() / ("frame" + std::to_string(f) + ".npy")).string());
+    io::write_npy<float>(files.back(), frame.shape, frame.to_float32());
+  }
+  const auto peaks = [&](const std::string& threads, const std::string& range) {
+    std::vector<std::string> args{"find-peaks"};
+    args.insert(args.end(), files.begin(), files.end());
+    args.insert(args.end(), {"--poni", (dir.path() / "run.poni").string(), "--mask", (dir.path() / "run.mask.npy").string(),
+                             "--min-res", "0", "--min-snr", "5", "--json", "--read-threads", threads, "--valid-range", range});
+    const auto j = run_json(args);
+    std::vector<nlohmann::json> frames;
+    for (const auto& frame : j["frames"]) frames.push_back(frame["peaks"]);
+    return frames;
+  };
+  const auto one = peaks("1", "0:60"), several = peaks("2", "0:60"), unmasked = peaks("2", "all");
+  ASSERT_EQ(one.size(), 24u);
+  EXPECT_EQ(several, one);
+  // The range removes the brightest spots' centres, in the last frames too (read well after the
+  // range was known: two threads hold at most four frames ahead).
+  std::size_t changed_late = 0;
+  for (std::size_t f = 12; f < 24; ++f) changed_late += unmasked[f] != one[f];
+  EXPECT_GE(changed_late, 3u);
 }
 
 std::vector<std::int32_t> read_n_peaks(const fs::path& path) {
