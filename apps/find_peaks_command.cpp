@@ -304,6 +304,7 @@ int find_peaks_command(const FindPeaksOptions& o, const std::string& device_choi
 
   if (s.flavour == Flavour::cheetah) {
     algorithms::Peakfinder8 finder(context, geometry.layout, geometry.radius, good, s.cheetah, {}, o.frames_in_flight);
+    progress.restart();
     finder.stream(next, [&](std::size_t index, algorithms::Peakfinder8Output&& out) {
       FramePeaks peaks;
       peaks.cheetah = &out.peaks;
@@ -316,6 +317,7 @@ int find_peaks_command(const FindPeaksOptions& o, const std::string& device_choi
     const auto corrections = algorithms::make_pixel_corrections(pixels, geometry.bad, {.solid_angle = o.solid_angle});
     const auto radius = algorithms::peakfinder8_pyfai_radius(pixels, geometry.bad, s.unit);
     algorithms::Peakfinder8Pyfai finder(context, matrix, corrections, geometry.shape, radius);
+    progress.restart();  // the integration matrix and the pipelines are set-up, not frames
     finder.stream(
         next, s.pyfai,
         [&](std::size_t index, std::vector<reference::Peakfinder8PyfaiPeak>&& found) {

@@ -24,6 +24,8 @@ Progress::~Progress() {
   if (drawn_ && !finished_) std::fputc('\n', stderr);
 }
 
+void Progress::restart() { start_ = last_draw_ = std::chrono::steady_clock::now(); }
+
 double Progress::seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }

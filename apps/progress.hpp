@@ -24,6 +24,9 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
+  // Starts the clock again: set-up between construction and the first item stays out of the
+  // rate and of finish()'s seconds.
+  void restart();
   void update(std::size_t done);
   // Draws the final state and ends the line; returns the seconds since construction.
   double finish();
