@@ -5,7 +5,7 @@
 namespace vulkanite::apps {
 
 std::size_t default_read_threads() {
-  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
 }
 
 FileFrames::FileFrames(const std::vector<std::string>& files, const FrameRange& range, std::size_t read_threads) {

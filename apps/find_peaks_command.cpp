@@ -211,7 +211,7 @@ CLI::App* add_find_peaks_command(CLI::App& app, FindPeaksOptions& o) {
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   cmd->add_option("--read-threads", o.read_threads,
-                  "Threads reading input files ahead (default: the cores, at most 8; HDF5 is read on one)")
+                  "Threads reading input files ahead (default: the cores, at most 16; HDF5 is read on one)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   cmd->add_flag("--progress", o.progress, "Show progress on stderr even when it is not a terminal");
   cmd->add_flag("--quiet", o.quiet, "No progress and no summary");
@@ -240,8 +240,8 @@ int find_peaks_command(const FindPeaksOptions& o, const std::string& device_choi
   const auto range = resolve_valid_range(o.valid_range, feed->first());
   if (const auto added = mask_below_range(geometry.bad, feed->first(), range); added > 0)
     geometry.mask_description += " + " + std::to_string(added) + " pixels below the valid range in the first frame";
-  // Frame by frame on the reading threads: on one thread this pass capped a run at about 44
-  // Pilatus 6M frames/s on the H100 machine, whatever the number of reading threads.
+  // Frame by frame on the reading threads: on the thread that feeds the GPU it held 64 Pilatus 6M
+  // CBF frames at 44 frames/s (set-up included) on the H100 machine from 4 reading threads up.
   if (range) feed->set_transform([range = *range](io::Frame& frame) { apply_valid_range(frame, range); });
   if (s.flavour == Flavour::pyfai && !geometry.poni) throw std::invalid_argument("the pyfai flavour needs a PONI");
   std::vector<std::int8_t> good(geometry.bad.size());

@@ -329,7 +329,7 @@ CLI::App* add_integrate_command(CLI::App& app, IntegrateOptions& o, IntegrateMod
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   cmd->add_option("--read-threads", o.read_threads,
-                  "Threads reading input files ahead (default: the cores, at most 8; HDF5 is read on one)")
+                  "Threads reading input files ahead (default: the cores, at most 16; HDF5 is read on one)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   cmd->add_flag("--progress", o.progress, "Show progress on stderr even when it is not a terminal");
   cmd->add_flag("--quiet", o.quiet, "No progress and no summary");
