@@ -195,7 +195,8 @@ struct Peakfinder8::State {
                                        slot.trail,        pixel_bits, joinable_list, joinable_value};
     const auto pixel_groups = static_cast<std::uint32_t>(std::min<std::size_t>((pixels + kWorkgroup - 1) / kWorkgroup, 65535));
     // The kernels after label_init visit its list of joinable pixels, whose length only the GPU
-    // knows: enough groups for a few hundred thousand at once, striding beyond.
+    // knows: enough groups for a few hundred thousand at once (grow: 8192, one per 32
+    // invocations), striding beyond.
     const std::uint32_t list_groups = std::min<std::uint32_t>(pixel_groups, 1024);
     const auto ring_groups = static_cast<std::uint32_t>(std::clamp<std::size_t>(rings, 1, 65535));
     seq.fill(counters, 0);

@@ -1,8 +1,8 @@
 #include "apps/find_peaks_input.hpp"
 
 #include <charconv>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
