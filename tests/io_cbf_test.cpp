@@ -9,12 +9,15 @@
 #include "support/format_error.hpp"
 #include "support/temp_dir.hpp"
 
+#include <cbf.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -94,6 +97,49 @@ struct Broken {
 
 // The CLI reads frames on several threads, each file through its own libcbf handle
 // (apps/file_frames.hpp says why that is safe): every read on every thread gives the same pixels.
+// Writes `values` as one byte-offset array with libcbf's own encoder (an implementation
+// independent of our decoder), with its Content-MD5.
+template <class T>
+void write_byte_offset_cbf(const fs::path& path, const std::vector<T>& values, std::size_t fast) {
+  cbf_handle cbf = nullptr;
+  ASSERT_EQ(cbf_make_handle(&cbf), 0);
+  ASSERT_EQ(cbf_new_datablock(cbf, "image_1"), 0);
+  ASSERT_EQ(cbf_new_category(cbf, "array_data"), 0);
+  ASSERT_EQ(cbf_new_column(cbf, "data"), 0);
+  ASSERT_EQ(cbf_set_integerarray_wdims_fs(cbf, CBF_BYTE_OFFSET, 1, const_cast<T*>(values.data()), sizeof(T),
+                                          std::numeric_limits<T>::is_signed ? 1 : 0, values.size(), "little_endian",
+                                          fast, values.size() / fast, 0, 0),
+            0);
+  FILE* file = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(cbf_write_file(cbf, file, 0, CBF, MSG_DIGEST | MIME_HEADERS, 0), 0);  // closes the file
+  cbf_free_handle(cbf);
+}
+
+// Our byte-offset decoder (io/cbf.cpp) against libcbf's encoder: deltas of 1, 2 and 4 bytes and
+// the escape values themselves as deltas, signed and unsigned. (libcbf wraps 32-bit deltas, so
+// it never writes the 8-byte escape, which our decoder reads as the CBF specification says.)
+TEST(CbfSmall, ByteOffsetDeltasOfEveryWidthReadBack) {
+  const tests::TempDir dir;
+  using I = std::numeric_limits<std::int32_t>;
+  const std::vector<std::int32_t> int32_values = {
+      0,    1,      -1,     127,    -127,   -128, 0,      128,    -129,  32767, 0,     -32767, -32768, 0,
+      32768, -32769, 0,     I::max(), I::min(), I::max(), 0,    I::min() + 1, -5,   1000000, -1000000, 7, 7, 42};
+  write_byte_offset_cbf(dir.path() / "int32.cbf", int32_values, 7);
+  const auto frame = io::open_frames(dir.path() / "int32.cbf")->read(0);
+  EXPECT_EQ(frame.type, io::PixelType::int32);
+  EXPECT_EQ(frame.shape, (std::vector<std::size_t>{4, 7}));
+  const auto read = frame.values<std::int32_t>();
+  EXPECT_EQ(std::vector<std::int32_t>(read.begin(), read.end()), int32_values);
+
+  const std::vector<std::uint16_t> uint16_values = {0, 65535, 0, 1, 300, 65000, 65535, 2, 128, 0};
+  write_byte_offset_cbf(dir.path() / "uint16.cbf", uint16_values, 5);
+  const auto small = io::open_frames(dir.path() / "uint16.cbf")->read(0);
+  EXPECT_EQ(small.type, io::PixelType::uint16);
+  const auto read16 = small.values<std::uint16_t>();
+  EXPECT_EQ(std::vector<std::uint16_t>(read16.begin(), read16.end()), uint16_values);
+}
+
 TEST(CbfSmall, ReadsOnSeveralThreadsAtOnce) {
   std::vector<fs::path> files = {corpus("valid.cbf")};
   if (const auto cspad = tests::shared_data("cspad/idx-20130301060858401.cbf")) files.push_back(*cspad);
