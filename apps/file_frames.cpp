@@ -36,30 +36,35 @@ FileFrames::~FileFrames() {
   for (auto& worker : workers_) worker.join();
 }
 
-io::Frame FileFrames::Reader::read(const std::vector<Input>& inputs, const Job& job) {
+io::Frame FileFrames::Reader::read(const std::vector<Input>& inputs, const Job& job, std::vector<std::byte> storage) {
   if (!source || input != job.input) {
     source.reset();
     source = io::open_frames(inputs[job.input].path);
     input = job.input;
   }
-  return source->read(job.frame);
+  return source->read_reusing(job.frame, std::move(storage));
 }
 
 void FileFrames::work() {
   Reader reader;
   for (;;) {
     std::size_t job = 0;
+    std::vector<std::byte> storage;
     {
       std::unique_lock lock(mutex_);
       changed_.wait(lock, [&] { return stopping_ || taken_ >= jobs_.size() || taken_ < consumed_ + ready_.size(); });
       if (stopping_ || taken_ >= jobs_.size()) return;
       job = taken_++;
+      if (!spare_.empty()) {
+        storage = std::move(spare_.back());
+        spare_.pop_back();
+      }
     }
     io::Frame frame;
     std::exception_ptr error;
     std::shared_ptr<const Transform> transform;
     try {
-      frame = reader.read(inputs_, jobs_[job]);
+      frame = reader.read(inputs_, jobs_[job], std::move(storage));
       {
         const std::lock_guard lock(mutex_);
         transform = transform_;
@@ -87,7 +92,7 @@ bool FileFrames::next(io::Frame& frame) {
   if (consumed_ >= jobs_.size()) return false;
   if (workers_.empty()) {
     const Job& job = jobs_[consumed_++];
-    frame = own_.read(inputs_, job);
+    frame = own_.read(inputs_, job, std::move(frame.data));
     if (transform_) (*transform_)(frame);
     return true;
   }
@@ -97,6 +102,8 @@ bool FileFrames::next(io::Frame& frame) {
     std::unique_lock lock(mutex_);
     auto& slot = ready_[consumed_ % ready_.size()];
     changed_.wait(lock, [&] { return slot.done && slot.job == consumed_; });
+    // At most one spare per slot: frames the caller kept elsewhere never come back.
+    if (frame.data.capacity() != 0 && spare_.size() < ready_.size()) spare_.push_back(std::move(frame.data));
     frame = std::move(slot.frame);
     error = slot.error;
     transformed = slot.transformed;

@@ -193,7 +193,9 @@ class CbfSource final : public FrameSource {
   std::size_t frame_count() const override { return 1; }
   std::string format() const override { return format_; }
 
-  Frame read(std::size_t index) override {
+  Frame read(std::size_t index) override { return read_reusing(index, {}); }
+
+  Frame read_reusing(std::size_t index, std::vector<std::byte> storage) override {
     if (index != 0) throw FormatError(name_ + ": frame " + std::to_string(index) + " requested, the file holds 1");
     const CbfFile cbf(path_, MSG_DIGEST);
     check_cbf(cbf_rewind_datablock(cbf), "cbf_rewind_datablock", name_);
@@ -206,7 +208,7 @@ class CbfSource final : public FrameSource {
                         std::to_string(scan_.sections.size()) + " binary sections");
 
     ArrayInfo info;
-    auto pixels = decode_arrays(cbf, rows, info);
+    auto pixels = decode_arrays(cbf, rows, info, std::move(storage));
 
     Frame frame;
     frame.source = name_;
@@ -233,8 +235,10 @@ class CbfSource final : public FrameSource {
 
  private:
   // Every array_data row, one after the other; all must have the same type and shape.
-  std::vector<std::byte> decode_arrays(cbf_handle cbf, unsigned rows, ArrayInfo& info) const {
-    std::vector<std::byte> pixels, scratch;
+  // `pixels`: storage to reuse (resizing a buffer of the right size neither allocates nor fills).
+  std::vector<std::byte> decode_arrays(cbf_handle cbf, unsigned rows, ArrayInfo& info,
+                                       std::vector<std::byte> pixels) const {
+    std::vector<std::byte> scratch;
     std::string file;  // the file's bytes, once a byte-offset array needs them
     for (unsigned row = 0; row < rows; ++row) {
       const std::string where = name_ + " array " + std::to_string(row + 1);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace vulkanite::io {
 
@@ -15,6 +16,13 @@ class FrameSource {
   virtual std::size_t frame_count() const = 0;
   // Frame `index` (0-based); throws FormatError naming the file and the problem.
   virtual Frame read(std::size_t index) = 0;
+  // As read(index), building the frame's pixels in `storage` (the buffer of a frame no longer
+  // needed) where the format allows: a reader that hands its frames back this way saves
+  // allocating, zero-filling and freeing each one. Formats that cannot reuse it drop it.
+  virtual Frame read_reusing(std::size_t index, std::vector<std::byte> storage) {
+    storage = {};
+    return read(index);
+  }
   // "miniCBF byte-offset", "CBF packed (64 arrays)", "TIFF", "HDF5 NXmx /entry/data/data", "NumPy"
   virtual std::string format() const = 0;
 };
