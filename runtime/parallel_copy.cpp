@@ -8,7 +8,7 @@ namespace vulkanite::runtime {
 CopyPool::CopyPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   errors_.resize(threads);
-  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
 }
 
 CopyPool::~CopyPool() {
@@ -40,8 +40,10 @@ void CopyPool::for_each_part(std::size_t count, std::size_t min_part, std::size_
   job_ = &work;
   count_ = count;
   part_ = ((count + parts - 1) / parts + a - 1) / a * a;
+  parts_ = (count + part_ - 1) / part_;
   std::fill(errors_.begin(), errors_.end(), nullptr);
-  pending_ = workers_.size();
+  next_part_ = 1;  // part 0 is the caller's
+  done_parts_ = 0;
   ++generation_;
   lock.unlock();
   start_.notify_all();
@@ -51,30 +53,39 @@ void CopyPool::for_each_part(std::size_t count, std::size_t min_part, std::size_
     errors_[0] = std::current_exception();
   }
   lock.lock();
-  done_.wait(lock, [this] { return pending_ == 0; });
+  ++done_parts_;
+  run_parts(lock);  // the parts no worker has taken yet: a worker the scheduler runs late holds nobody up
+  done_.wait(lock, [this] { return done_parts_ == parts_; });
   for (const auto& e : errors_)
     if (e) std::rethrow_exception(e);
 }
 
-void CopyPool::work(std::size_t worker) {
+// Takes parts of the current job until none is left; `lock` is held on entry and on return.
+void CopyPool::run_parts(std::unique_lock<std::mutex>& lock) {
+  while (next_part_ < parts_) {
+    const std::size_t part = next_part_++, begin = part * part_, end = std::min(count_, begin + part_);
+    const auto* job = job_;
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      (*job)(begin, end);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    errors_[part] = error;
+    if (++done_parts_ == parts_) done_.notify_one();
+  }
+}
+
+void CopyPool::work() {
   std::size_t seen = 0;
   std::unique_lock lock(mutex_);
   for (;;) {
     start_.wait(lock, [&] { return stop_ || generation_ != seen; });
     if (stop_) return;
     seen = generation_;
-    const std::size_t begin = worker * part_, count = count_;
-    const auto* job = job_;
-    lock.unlock();
-    std::exception_ptr error;
-    if (begin < count) try {
-        (*job)(begin, std::min(count, begin + part_));
-      } catch (...) {
-        error = std::current_exception();
-      }
-    lock.lock();
-    errors_[worker] = error;
-    if (--pending_ == 0) done_.notify_one();
+    run_parts(lock);
   }
 }
 
