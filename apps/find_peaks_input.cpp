@@ -205,16 +205,35 @@ std::size_t mask_below_range(std::vector<std::uint8_t>& bad, const io::Frame& fi
 }
 
 void apply_valid_range(io::Frame& frame, const std::pair<double, double>& range) {
-  auto values = frame.to_float32();
   const auto [low, high] = range;
-  for (auto& value : values) {
-    // The range is tested on the float value the kernels see (int32 counts are exact below 2^24).
+  // The range is tested on the float value the kernels see (int32 counts are exact below 2^24).
+  const auto in_range = [&](float value) {
     const double v = value;
-    if (!(v >= low && v <= high)) value = std::numeric_limits<float>::quiet_NaN();
+    return v >= low && v <= high ? value : std::numeric_limits<float>::quiet_NaN();
+  };
+  // 4-byte pixels become floats in place, one at a time (each is read before it is written):
+  // no second 25 MB buffer per Pilatus 6M frame.
+  const auto in_place = [&]<class T>(T) {
+    std::byte* const bytes = frame.data.data();
+    for (std::size_t i = 0, n = frame.pixel_count(); i < n; ++i) {
+      T raw;
+      std::memcpy(&raw, bytes + i * sizeof(T), sizeof(T));
+      const float value = in_range(static_cast<float>(raw));
+      std::memcpy(bytes + i * sizeof(T), &value, sizeof(float));
+    }
+  };
+  switch (frame.type) {
+    case io::PixelType::int32: in_place(std::int32_t{}); break;
+    case io::PixelType::uint32: in_place(std::uint32_t{}); break;
+    case io::PixelType::float32: in_place(float{}); break;
+    default: {
+      auto values = frame.to_float32();
+      for (auto& value : values) value = in_range(value);
+      frame.data.resize(values.size() * sizeof(float));
+      std::memcpy(frame.data.data(), values.data(), frame.data.size());
+    }
   }
   frame.type = io::PixelType::float32;
-  frame.data.resize(values.size() * sizeof(float));
-  std::memcpy(frame.data.data(), values.data(), frame.data.size());
 }
 
 }  // namespace vulkanite::apps
