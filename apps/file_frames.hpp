@@ -2,7 +2,7 @@
 // The frames of a command's input files, in order: frames A:B of each file (info's --frames
 // range). Shared by integrate/sigma-clip and find-peaks.
 //
-// Decoding, not the GPU, limits a run on compressed files (a Pilatus 6M CBF takes about 100 ms
+// Decoding, not the GPU, limits a run on compressed files (a Pilatus 6M CBF takes about 30 ms
 // to read on one core, the GPU's work on it well under 1 ms), so frames are read ahead on
 // several threads, each with its own handle on the file, and handed out in order.
 //
@@ -27,7 +27,8 @@
 namespace vulkanite::apps {
 
 // Reading threads when none are asked for: the machine's cores, at most 16 (each holds a frame;
-// on the 16-core H100 machine, find-peaks on CBF frames ran at 75 frames/s with 8, 95-100 with 16).
+// on the 16-core H100 machine, find-peaks on CBF frames ran at 200-210 frames/s with 8, 250-260
+// with 16: docs/benchmarks.md, "Reading frames").
 std::size_t default_read_threads();
 
 class FileFrames {

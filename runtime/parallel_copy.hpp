@@ -30,8 +30,9 @@ class CopyPool {
   // least `min_part` long and, but for the last, a multiple of `alignment`; part 0 runs on the
   // calling thread, and the others on whichever thread takes them first (the calling thread
   // too: a copy never waits for a thread the scheduler has not run yet, as it did when every
-  // thread had its own part and 16 threads reading CBF files shared the cores). Returns when every part is done, rethrowing the exception of the first part
-  // (lowest begin) that threw. Not re-entrant.
+  // thread had its own part and 16 threads reading CBF files shared the cores). Returns when
+  // every part is done, rethrowing the exception of the first part (lowest begin) that threw.
+  // Not re-entrant.
   void for_each_part(std::size_t count, std::size_t min_part, std::size_t alignment,
                      const std::function<void(std::size_t begin, std::size_t end)>& work);
 

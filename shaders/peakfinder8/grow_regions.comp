@@ -1,7 +1,8 @@
 #version 460
-// One invocation per component that has a seed (its root's entry in the list of joinable pixels): grows OM's region from the seed in OM's order,
-// estimates the local background, re-integrates and applies OM's filters, then writes the region
-// (accepted or not) and its pixels in the order they joined, for the host to order and check.
+// One invocation per component that has a seed (its root's entry in the list of joinable
+// pixels): grows OM's region from the seed in OM's order, estimates the local background,
+// re-integrates and applies OM's filters, then writes the region (accepted or not) and its
+// pixels in the order they joined, for the host to order and check.
 //
 // Regions cannot interact here: a component's joinable neighbours are its own pixels, and the
 // background only reads pixels below threshold, which no region ever takes. The one coupling in

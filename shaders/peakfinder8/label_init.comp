@@ -7,7 +7,8 @@
 // reference::peakfinder8 does). Only joinable pixels get a label: the later kernels test the
 // bits, so this is the last pass that touches every pixel.
 // Bindings and push constants: common/peakfinder8.glsl. Specialization constants: 0 workgroup
-// size (a multiple of 32), 1 pixel type, 2 pixels per invocation (at most 32). Twin: Scan::joins in reference/peakfinder8.cpp.
+// size (a multiple of 32), 1 pixel type, 2 pixels per invocation (at most 32).
+// Twin: Scan::joins in reference/peakfinder8.cpp.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint kPixelType = 0;
