@@ -117,19 +117,23 @@ bool FileFrames::next(io::Frame& frame) {
   return true;
 }
 
-const std::string& FileFrames::path() const {
-  static const std::string none;
-  if (jobs_.empty()) return inputs_.empty() ? none : inputs_.back().path;
-  return inputs_[jobs_[consumed_ == 0 ? 0 : consumed_ - 1].input].path;
+const FileFrames::Job* FileFrames::last_job() const {
+  return jobs_.empty() ? nullptr : &jobs_[consumed_ == 0 ? 0 : consumed_ - 1];
 }
 
-std::size_t FileFrames::index() const { return jobs_.empty() || consumed_ == 0 ? 0 : jobs_[consumed_ - 1].frame; }
+const std::string& FileFrames::path() const {
+  static const std::string none;
+  if (const Job* job = last_job()) return inputs_[job->input].path;
+  return inputs_.empty() ? none : inputs_.back().path;
+}
+
+std::size_t FileFrames::index() const { return consumed_ == 0 ? 0 : last_job()->frame; }
 
 std::string FileFrames::label() const {
-  if (jobs_.empty()) return path();
-  const auto& job = jobs_[consumed_ == 0 ? 0 : consumed_ - 1];
-  const auto& in = inputs_[job.input];
-  return in.frames_in_file == 1 ? in.path : in.path + " frame " + std::to_string(job.frame);
+  const Job* job = last_job();
+  if (!job) return path();
+  const auto& in = inputs_[job->input];
+  return in.frames_in_file == 1 ? in.path : in.path + " frame " + std::to_string(job->frame);
 }
 
 }  // namespace vulkanite::apps

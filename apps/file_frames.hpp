@@ -85,6 +85,8 @@ class FileFrames {
   };
 
   void work();
+  // The job next() handed out last (the first before any), or null without jobs.
+  const Job* last_job() const;
 
   std::vector<Input> inputs_;
   std::vector<Job> jobs_;
