@@ -8,7 +8,9 @@
 #include <string>
 
 #include <shaders/integrate.spv.hpp>
+#include <shaders/integrate_subgroups.spv.hpp>
 #include <shaders/sigma_clip.spv.hpp>
+#include <shaders/sigma_clip_subgroups.spv.hpp>
 
 #include "reference/sigma_clip.hpp"
 #include "runtime/buffer.hpp"
@@ -127,8 +129,12 @@ struct Integrator::State {
     const auto key = std::make_tuple(clip, lanes, type);
     auto it = kernels.find(key);
     if (it == kernels.end()) {
-      runtime::KernelDesc desc{clip ? "sigma_clip" : "integrate", clip ? shaders::sigma_clip : shaders::integrate, 9,
-                               sizeof(BinPush), lanes, {type}};
+      const bool subgroups = context->subgroup_operations(
+          VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_RELATIVE_BIT);
+      using Spirv = std::span<const std::uint32_t>;
+      const Spirv spirv = clip ? (subgroups ? Spirv(shaders::sigma_clip_subgroups) : Spirv(shaders::sigma_clip))
+                               : (subgroups ? Spirv(shaders::integrate_subgroups) : Spirv(shaders::integrate));
+      runtime::KernelDesc desc{clip ? "sigma_clip" : "integrate", spirv, 9, sizeof(BinPush), lanes, {type}};
       it = kernels.emplace(key, runtime::Kernel(*context, std::move(desc))).first;
     }
     return it->second;

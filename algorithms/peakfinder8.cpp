@@ -13,6 +13,7 @@
 #include <shaders/peakfinder8_label_merge.spv.hpp>
 #include <shaders/peakfinder8_label_resolve.spv.hpp>
 #include <shaders/peakfinder8_radial_statistics.spv.hpp>
+#include <shaders/peakfinder8_radial_statistics_subgroups.spv.hpp>
 
 #include "algorithms/frame_words.hpp"
 #include "algorithms/peakfinder8_regions.hpp"
@@ -201,8 +202,12 @@ struct Peakfinder8::State {
     const auto ring_groups = static_cast<std::uint32_t>(std::clamp<std::size_t>(rings, 1, 65535));
     seq.fill(counters, 0);
     seq.barrier();
-    seq.dispatch(kernel("radial_statistics", shaders::peakfinder8_radial_statistics, *type, kRingWorkgroup), buffers,
-                 p, {ring_groups});
+    const bool subgroups =
+        context->subgroup_operations(VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    using Spirv = std::span<const std::uint32_t>;
+    const Spirv radial_statistics = subgroups ? Spirv(shaders::peakfinder8_radial_statistics_subgroups)
+                                              : Spirv(shaders::peakfinder8_radial_statistics);
+    seq.dispatch(kernel("radial_statistics", radial_statistics, *type, kRingWorkgroup), buffers, p, {ring_groups});
     seq.barrier();
     const auto label_init_groups = static_cast<std::uint32_t>(std::min<std::size_t>(
         (pixels + kWorkgroup * kLabelInitPixelsPerInvocation - 1) / (kWorkgroup * kLabelInitPixelsPerInvocation), 65535));

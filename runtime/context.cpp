@@ -89,6 +89,8 @@ Context::Context(const ContextOptions& options)
   pipeline_statistics_ = info_.pipeline_statistics &&
                          options.pipeline_statistics.value_or(statistics_env && *statistics_env &&
                                                               std::string(statistics_env) != "0");
+  const char* subgroups_env = std::getenv("VULKANITE_SUBGROUPS");
+  subgroups_ = options.subgroups.value_or(!(subgroups_env && std::string(subgroups_env) == "0"));
   const char* transfer_env = std::getenv("VULKANITE_TRANSFER_QUEUE");
   create_device(options.transfer_queue.value_or(!(transfer_env && std::string(transfer_env) == "0")));
   load_pipeline_cache(options);

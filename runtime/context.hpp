@@ -29,6 +29,10 @@ struct ContextOptions {
   // transfer-only family (the copy engine) where the device has one; off: through the compute
   // queue, which orders them behind every kernel before them.
   std::optional<bool> transfer_queue;
+  // Unset: VULKANITE_SUBGROUPS (default on). On: kernels whose workgroup reductions have a
+  // subgroup variant use it where the device has the operations it needs; off: the shared-memory
+  // variant everywhere. The bits are the same either way.
+  std::optional<bool> subgroups;
 };
 
 class Context {
@@ -56,6 +60,11 @@ class Context {
   VkPipelineCache pipeline_cache() const noexcept { return pipeline_cache_.get(); }
   bool pipeline_statistics() const noexcept { return pipeline_statistics_; }
   const VkPhysicalDeviceLimits& limits() const noexcept { return limits_; }
+  // True when compute shaders may use every operation in `operations` (VK_SUBGROUP_FEATURE_*_BIT)
+  // and subgroups were not turned off (ContextOptions::subgroups).
+  bool subgroup_operations(VkSubgroupFeatureFlags operations) const noexcept {
+    return subgroups_ && (info_.subgroup_operations & operations) == operations;
+  }
 
   // The index of a memory type allowed by `type_bits` with all `required` flags, preferring one
   // that also has `preferred`. Throws when none fits.
@@ -87,6 +96,7 @@ class Context {
   std::uint32_t transfer_family_ = 0;
   std::uint32_t timestamp_valid_bits_ = 0;
   bool pipeline_statistics_ = false;
+  bool subgroups_ = true;
   std::filesystem::path cache_file_;
   Unique<VkPipelineCache> pipeline_cache_;
 };

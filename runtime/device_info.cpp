@@ -84,6 +84,7 @@ DeviceInfo query_device_info(VkPhysicalDevice device, std::uint32_t index) {
                      std::to_string(VK_API_VERSION_MINOR(p.apiVersion)) + "." +
                      std::to_string(VK_API_VERSION_PATCH(p.apiVersion));
   info.subgroup_size = subgroup.subgroupSize;
+  if (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) info.subgroup_operations = subgroup.supportedOperations;
   info.max_workgroup_invocations = p.limits.maxComputeWorkGroupInvocations;
   info.float64 = features.features.shaderFloat64;
   info.int64 = features.features.shaderInt64;

@@ -25,6 +25,9 @@ struct DeviceInfo {
   std::string api_version;          // "1.3.277"
   std::uint32_t api_version_raw = 0;
   std::uint32_t subgroup_size = 0;
+  // The subgroup operations compute shaders may use (VkPhysicalDeviceSubgroupProperties), 0 when
+  // the compute stage has none.
+  VkSubgroupFeatureFlags subgroup_operations = 0;
   std::uint32_t max_workgroup_invocations = 0;
   bool float64 = false;             // shaderFloat64
   bool int64 = false;               // shaderInt64

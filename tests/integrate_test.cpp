@@ -165,6 +165,26 @@ TEST_F(IntegrateTest, BitIdenticalToReferenceForEveryModelAndPixelType) {
   check_bit_identity<std::uint8_t>(context(), typed, seed++);
 }
 
+// Every path of the lanes' tree gives the reference's bits. With subgroups (llvmpipe: 8 lanes
+// each), 4 lanes fill one subgroup partly (the shared-memory tree), 8 fill exactly one, 64 make
+// 8 subgroups whose nodes meet in one subgroup's shuffles, 256 make 32, more than one subgroup
+// holds (their levels through shared memory); a device of 32-lane subgroups takes other paths
+// with the same counts. Without subgroups, the shared-memory tree that devices without shuffles
+// run.
+TEST_F(IntegrateTest, EveryPathOfTheLanesTreeGivesTheReferencesBits) {
+  std::uint32_t seed = 100;
+  for (std::uint32_t lanes : {4u, 8u, 64u, 256u}) {
+    SCOPED_TRACE(std::to_string(lanes) + " lanes");
+    check_bit_identity<std::int32_t>(context(), {"no splitting, poisson", false, false, false, ErrorModel::poisson, lanes},
+                                     seed++);
+  }
+  runtime::Context& without = context_without_subgroups();
+  check_bit_identity<float>(without, {"splitting, azimuthal, no subgroups", true, false, false, ErrorModel::azimuthal, 0},
+                            seed++);
+  check_bit_identity<std::int32_t>(without, {"poisson, 64 lanes, no subgroups", false, true, false, ErrorModel::poisson, 64},
+                                   seed++);
+}
+
 TEST_F(IntegrateTest, StreamKeepsFrameOrderWithSeveralInFlight) {
   std::mt19937 rng(7);
   const std::size_t pixels = 5000;

@@ -7,6 +7,11 @@
 //   per bin (a power of two), 1 pixel type.
 // Twin: reference::integrate (reference/bin_statistics.cpp).
 #extension GL_GOOGLE_include_directive : require
+#if VULKANITE_SUBGROUPS
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_shuffle_relative : require
+#endif
 layout(local_size_x_id = 0) in;  // before the includes: it sizes their shared arrays
 layout(constant_id = 1) const uint kPixelType = 0;
 const bool kClipping = false;

@@ -10,11 +10,16 @@
 // (a computed sum of non-negative terms that ends below 2^24 never rounded on the way: rounding
 // is monotonic and 2^24 is a float). Photon-counting frames take this path in all but the first
 // pass of rings with bright pixels; otherwise invocation 0 walks the ring in OM's order.
+// VULKANITE_SUBGROUPS=1: the parallel sums are subgroup sums (any order gives these bits).
 //
 // Bindings and push constants: common/peakfinder8.glsl (uses frame, pixel ring CSR, ring_values,
 // ring_stats). Specialization constants: 0 workgroup size (power of two), 1 pixel type.
 // Twin: reference::radial_statistics (reference/peakfinder8.cpp).
 #extension GL_GOOGLE_include_directive : require
+#if VULKANITE_SUBGROUPS
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint kPixelType = 0;
 #define PEAKFINDER8_RADIAL_STATISTICS
@@ -72,6 +77,23 @@ void main() {
           }
         }
       }
+#if VULKANITE_SUBGROUPS
+      // Any order of the adds gives the same bits where the parallel sums are kept (see above),
+      // so the implementation's subgroup sums serve, and one barrier is left per pass.
+      sums = subgroupAdd(sums);
+      counts = subgroupAdd(counts);
+      if (subgroupElect()) {
+        partial_sums[gl_SubgroupID] = sums;
+        partial_counts[gl_SubgroupID] = counts;
+      }
+      barrier();
+      if (t == 0u) {
+        for (uint j = 1u; j < gl_NumSubgroups; ++j) {
+          precise vec3 s = partial_sums[0] + partial_sums[j];
+          partial_sums[0] = s;
+          partial_counts[0] += partial_counts[j];
+        }
+#else
       partial_sums[t] = sums;
       partial_counts[t] = counts;
       for (uint stride = gl_WorkGroupSize.x / 2u; stride > 0u; stride >>= 1) {
@@ -84,6 +106,7 @@ void main() {
       }
       barrier();
       if (t == 0u) {
+#endif
         const vec3 s = partial_sums[0];
         if (partial_counts[0].y == 0u && s.x < kExactBound && s.z < kExactBound) {
           pass_sum = s.y;

@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace vulkanite::tests {
@@ -17,23 +18,28 @@ struct Shared {
   std::string error;
   bool tried = false;
 };
-Shared shared;
+Shared shared, without_subgroups;
 
-runtime::Context* shared_context() {
-  if (!shared.tried) {
-    shared.tried = true;
+runtime::Context* make_once(Shared& s, const runtime::ContextOptions& options) {
+  if (!s.tried) {
+    s.tried = true;
     try {
-      shared.context = std::make_unique<runtime::Context>();
+      s.context = std::make_unique<runtime::Context>(options);
     } catch (const std::exception& e) {
-      shared.error = e.what();  // reported by every GPU test, see GpuTest::SetUp
+      s.error = e.what();  // reported by every GPU test, see GpuTest::SetUp
     }
   }
-  return shared.context.get();
+  return s.context.get();
 }
+
+runtime::Context* shared_context() { return make_once(shared, {}); }
 
 class SharedContextEnvironment : public ::testing::Environment {
  public:
-  void TearDown() override { shared.context.reset(); }
+  void TearDown() override {
+    without_subgroups.context.reset();
+    shared.context.reset();
+  }
 };
 
 [[maybe_unused]] ::testing::Environment* const environment =
@@ -50,8 +56,15 @@ void GpuTest::SetUp() { ASSERT_NE(shared_context(), nullptr) << "cannot create a
 
 void GpuTest::TearDown() {
   if (shared.context) expect_no_validation_messages(*shared.context);
+  if (without_subgroups.context) expect_no_validation_messages(*without_subgroups.context);
 }
 
 runtime::Context& GpuTest::context() { return *shared_context(); }
+
+runtime::Context& GpuTest::context_without_subgroups() {
+  runtime::Context* context = make_once(without_subgroups, {.subgroups = false});
+  if (!context) throw std::runtime_error("cannot create a Vulkan context without subgroups: " + without_subgroups.error);
+  return *context;
+}
 
 }  // namespace vulkanite::tests

@@ -33,6 +33,10 @@ class GpuTest : public ::testing::Test {
   void TearDown() override;  // expect_no_validation_messages
   // The program's Context, made at the first call; only valid once SetUp succeeded.
   static runtime::Context& context();
+  // A second Context on the same device with ContextOptions::subgroups off, made at the first
+  // call: the kernels' shared-memory variants, which devices without subgroup shuffles or
+  // arithmetic run, must give the same bits.
+  static runtime::Context& context_without_subgroups();
 };
 
 }  // namespace vulkanite::tests
