@@ -10,6 +10,9 @@
 #include "support/gpu_test.hpp"
 #include "algorithms/rounding_cases.hpp"
 
+#include <shaders/exact_math_divide_off_estimates.spv.hpp>
+#include <shaders/exact_math_sqrt_off_estimates.spv.hpp>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -228,25 +231,43 @@ class ExactMathTest : public tests::GpuTest {
   static constexpr std::size_t kHardCount = 10'000'000;
   static constexpr std::uint64_t kSeed = 20240611;  // not the self-check's seed: other operands
 
-  std::vector<float> gpu_divide(const std::vector<float>& a, const std::vector<float>& b) {
+  // Through algorithms::ExactMath, or, given `off_estimates`, through that test build of the shader.
+  std::vector<float> gpu_divide(const std::vector<float>& a, const std::vector<float>& b,
+                                std::span<const std::uint32_t> off_estimates = {}) {
     runtime::Transfer transfer(context());
     runtime::Array<float> dividend(context(), a.size()), divisor(context(), b.size()), quotient(context(), a.size());
     transfer.upload(std::span<const float>(a), dividend);
     transfer.upload(std::span<const float>(b), divisor);
     const algorithms::ExactMath math(context());  // its kernels must outlive the run
     runtime::Sequence sequence(context());
-    math.divide(sequence, dividend, divisor, quotient);
+    if (off_estimates.empty()) {
+      math.divide(sequence, dividend, divisor, quotient);
+      sequence.run();
+      return transfer.download(quotient);
+    }
+    const runtime::Kernel kernel(context(), {"exact_math_divide_off_estimates", off_estimates, 3,
+                                             sizeof(algorithms::ElementwisePush), 256});
+    sequence.dispatch(kernel, {dividend, divisor, quotient}, algorithms::ElementwisePush{static_cast<std::uint32_t>(a.size())},
+                      {kernel.groups_for(a.size())});
     sequence.run();
     return transfer.download(quotient);
   }
 
-  std::vector<float> gpu_sqrt(const std::vector<float>& x) {
+  std::vector<float> gpu_sqrt(const std::vector<float>& x, std::span<const std::uint32_t> off_estimates = {}) {
     runtime::Transfer transfer(context());
     runtime::Array<float> value(context(), x.size()), root(context(), x.size());
     transfer.upload(std::span<const float>(x), value);
     const algorithms::ExactMath math(context());
     runtime::Sequence sequence(context());
-    math.sqrt(sequence, value, root);
+    if (off_estimates.empty()) {
+      math.sqrt(sequence, value, root);
+      sequence.run();
+      return transfer.download(root);
+    }
+    const runtime::Kernel kernel(context(), {"exact_math_sqrt_off_estimates", off_estimates, 2,
+                                             sizeof(algorithms::ElementwisePush), 256});
+    sequence.dispatch(kernel, {value, root}, algorithms::ElementwisePush{static_cast<std::uint32_t>(x.size())},
+                      {kernel.groups_for(x.size())});
     sequence.run();
     return transfer.download(root);
   }
@@ -323,6 +344,37 @@ TEST_F(ExactMathTest, SqrtIsBitIdenticalToTheReferenceAFractionOfAnUlpFromRoundi
   std::vector<float> expected(x.size());
   for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = reference::cr_sqrt(x[i]);
   EXPECT_EQ(differences(gpu, expected, [&](std::size_t i) { return "sqrt " + hex(to_bits(x[i])); }), "");
+}
+
+// The fast paths' corrections and fallbacks: llvmpipe divides and takes roots exactly, so its
+// estimates never need them. The test builds push the estimates off by up to 4 units (corrected)
+// or 4096 (the long paths), per operand; the results must not move by a bit.
+TEST_F(ExactMathTest, OffEstimatesAreCorrectedToTheSameBits) {
+  skip_if_the_reference_is_not_ieee();
+  const auto ops = algorithms::hard_operands(1'000'000, kSeed + 1);
+  const auto ties = algorithms::near_tie_quotients(200'000, kSeed + 1);
+  std::vector<float> a = ops.a, b = ops.b;
+  a.insert(a.end(), ties.a.begin(), ties.a.end());
+  b.insert(b.end(), ties.b.begin(), ties.b.end());
+  for (const auto& c : kDivideCases) {
+    a.push_back(from_bits(c.a));
+    b.push_back(from_bits(c.b));
+  }
+  const auto quotients = gpu_divide(a, b, shaders::exact_math_divide_off_estimates);
+  std::vector<float> expected(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) expected[i] = reference::cr_div(a[i], b[i]);
+  EXPECT_EQ(differences(quotients, expected, [&](std::size_t i) { return hex(to_bits(a[i])) + " / " + hex(to_bits(b[i])); }),
+            "");
+
+  auto x = ops.a;
+  for (float& v : x) v = std::fabs(v);
+  const auto root_ties = algorithms::near_tie_roots(200'000, kSeed + 1).a;
+  x.insert(x.end(), root_ties.begin(), root_ties.end());
+  for (const auto& c : kSqrtCases) x.push_back(from_bits(c.x));
+  const auto roots = gpu_sqrt(x, shaders::exact_math_sqrt_off_estimates);
+  expected.resize(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) expected[i] = reference::cr_sqrt(x[i]);
+  EXPECT_EQ(differences(roots, expected, [&](std::size_t i) { return "sqrt " + hex(to_bits(x[i])); }), "");
 }
 
 }  // namespace

@@ -65,7 +65,39 @@ void unpack(uint bits, out uint significand, out int exponent) {
   }
 }
 
+#ifdef VULKANITE_OFF_ESTIMATES
+// Test builds only (tests/CMakeLists.txt): llvmpipe's division and square root are exact, so
+// there the fast paths below would never correct anything. This pushes their estimate off by up
+// to 4 units for half of the operands (the corrections run), by up to 4096 for a quarter (the
+// long paths run), and leaves the rest.
+uint off_estimate(uint estimate, uint seed) {
+  uint h = seed * 2654435761u;
+  uint kind = h >> 30;
+  if (kind < 2u) return estimate + uint(int((h >> 12) % 9u) - 4);
+  if (kind == 2u) return estimate + uint(int((h >> 8) & 0x1fffu) - 4096);
+  return estimate;
+}
+#else
+uint off_estimate(uint estimate, uint seed) { return estimate; }
+#endif
+
+// The remainder target - product, where both are 64-bit (hi:lo) and the caller's estimate makes
+// the difference small: `fits` says whether it fits in an int (then `rest` is it, exactly).
+// This keeps the fast paths below exact whatever the device's estimate was worth.
+int remainder_of(uint target_hi, uint target_lo, uint product_hi, uint product_lo, out bool fits) {
+  uint rest_hi = target_hi - product_hi - (target_lo < product_lo ? 1u : 0u);
+  int rest = int(target_lo - product_lo);
+  fits = (rest_hi == 0u && rest >= 0) || (rest_hi == 0xffffffffu && rest < 0);
+  return rest;
+}
+
 // a / b, correctly rounded.
+//
+// Fast path, for normal results: the device's own division estimates the 24-bit quotient q of the
+// significands (Vulkan allows it 2.5 ulp, so q is off by 3 at most), and exact integer arithmetic
+// settles it: the remainder dividend 2^23 - q divisor moves q onto the floor, then rounds it.
+// About 30 instructions instead of the 26 rounds of the long division below, which stays for
+// subnormal and overflowing results and for an estimate worse than the spec allows.
 float cr_div(float a, float b) {
   uint x = floatBitsToUint(a), y = floatBitsToUint(b);
   uint sign = (x ^ y) & kSignBit;
@@ -88,6 +120,31 @@ float cr_div(float a, float b) {
     remainder <<= 1;
     exponent -= 1;
   }
+  if (exponent >= 1 && exponent <= 254) {
+    uint q = off_estimate(uint(float(remainder) / float(mb) * 8388608.0), x ^ (y * 3u));  // 2^23; exact operands
+    uint product_hi, product_lo;
+    umulExtended(q, mb, product_hi, product_lo);
+    bool fits;
+    int rest = remainder_of(remainder >> 9, remainder << 23, product_hi, product_lo, fits);
+    for (int i = 0; i < 4 && fits && rest < 0; ++i) {
+      q -= 1u;
+      rest += int(mb);
+    }
+    for (int i = 0; i < 4 && fits && rest >= int(mb); ++i) {
+      q += 1u;
+      rest -= int(mb);
+    }
+    if (fits && rest >= 0 && rest < int(mb)) {  // q = floor(dividend 2^23 / divisor), rest its remainder
+      uint twice = uint(rest) << 1;  // the exact quotient is never a midpoint: ties cannot occur
+      if (twice > mb || (twice == mb && (q & 1u) != 0u)) q += 1u;
+      int e = exponent;
+      if (q == (1u << 24)) {
+        q >>= 1;
+        e += 1;
+      }
+      if (e <= 254) return uintBitsToFloat(sign | (uint(e) << 23) | (q & 0x7fffffu));
+    }
+  }
   // Restoring long division: 1 integer bit and 26 fraction bits; the remainder stays < 2^25.
   uint quotient = 1u;
   remainder -= mb;
@@ -103,6 +160,12 @@ float cr_div(float a, float b) {
 }
 
 // sqrt(x), correctly rounded; sqrt(-0) = -0, sqrt(x < 0) = NaN.
+//
+// Fast path, as for cr_div: with value = m 2^k (m the 24-bit significand) and N = m 2^s (s = 23 or
+// 24, so that k - s is even and N lies in [2^46, 2^48)), the device's square root estimates the
+// 24-bit root r = floor(sqrt(N)), and the exact remainder N - r^2 corrects it and rounds it (the
+// root is never a midpoint: (r + 1/2)^2 is not an integer). The digit-by-digit root below stays for
+// an estimate worse than a few units.
 float cr_sqrt(float value) {
   uint x = floatBitsToUint(value);
   if (bits_is_nan(x)) return uintBitsToFloat(kCanonicalNan);
@@ -113,6 +176,32 @@ float cr_sqrt(float value) {
   uint m;
   int e;
   unpack(x, m, e);
+  {
+    int k = e - 150;
+    uint s = (k & 1) == 0 ? 24u : 23u;
+    uint r = off_estimate(uint(sqrt(float(m) * float(1u << s))), x);  // the argument is exactly N
+    uint square_hi, square_lo;
+    umulExtended(r, r, square_hi, square_lo);
+    bool fits;
+    int rest = remainder_of(m >> (32u - s), m << s, square_hi, square_lo, fits);
+    for (int i = 0; i < 4 && fits && rest < 0; ++i) {
+      r -= 1u;
+      rest += int(2u * r + 1u);
+    }
+    for (int i = 0; i < 4 && fits && rest > int(2u * r); ++i) {
+      rest -= int(2u * r + 1u);
+      r += 1u;
+    }
+    if (fits && rest >= 0 && rest <= int(2u * r)) {  // r^2 <= N < (r + 1)^2
+      if (rest > int(r)) r += 1u;                     // sqrt(N) >= r + 1/2
+      int exponent = (k - int(s)) / 2 + 23 + 127;
+      if (r == (1u << 24)) {
+        r >>= 1;
+        exponent += 1;
+      }
+      return uintBitsToFloat((uint(exponent) << 23) | (r & 0x7fffffu));
+    }
+  }
   // value = m * 2^k with k = e - 127 - 23; make k even so that sqrt(2^k) is exact.
   int k = e - 150;
   if ((k & 1) != 0) {
