@@ -90,7 +90,7 @@ TEST_F(Peakfinder8Gpu, RandomFramesGiveTheReferencesPeaksBitForBit) {
 // radial_statistics' shared-memory tree, which devices without subgroup arithmetic run. Seed 3's
 // frame has non-integer values: its passes take OM's order.
 TEST_F(Peakfinder8Gpu, WithoutSubgroupsRandomFramesGiveTheReferencesPeaks) {
-  EXPECT_GT(expect_random_frames_bit_for_bit(context_without_subgroups(), 4).peaks, 10u);  // 18
+  EXPECT_GT(expect_random_frames_bit_for_bit(context_without_subgroups(), 4).peaks, 10u);  // 18 peaks in these frames
 }
 
 TEST_F(Peakfinder8Gpu, ZeroedTrailEntryFallsBackOnOmsScan) {

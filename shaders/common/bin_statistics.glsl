@@ -141,7 +141,8 @@ BinSums shared_memory_tree(BinSums s, uint t) {
   store_bin_sums(t, s);
   for (uint stride = 1u; stride < gl_WorkGroupSize.x; stride <<= 1) {
     barrier();
-    if ((t & (2u * stride - 1u)) == 0u) store_bin_sums(t, combine_bin_sums(load_bin_sums(t), load_bin_sums(t + stride)));
+    if ((t & (2u * stride - 1u)) == 0u)
+      store_bin_sums(t, combine_bin_sums(load_bin_sums(t), load_bin_sums(t + stride)));
   }
   barrier();
   BinSums r = load_bin_sums(0u);
@@ -193,7 +194,8 @@ BinSums reduce_bin_sums(BinSums s) {
   } else {  // more subgroups than lanes in one (llvmpipe: 8 lanes)
     const uint t = lane();
     for (uint stride = 1u; stride < blocks; stride <<= 1) {
-      if (t < blocks && (t & (2u * stride - 1u)) == 0u) store_bin_sums(t, combine_bin_sums(load_bin_sums(t), load_bin_sums(t + stride)));
+      if (t < blocks && (t & (2u * stride - 1u)) == 0u)
+        store_bin_sums(t, combine_bin_sums(load_bin_sums(t), load_bin_sums(t + stride)));
       barrier();
     }
     s = load_bin_sums(0u);
