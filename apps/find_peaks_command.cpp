@@ -232,7 +232,7 @@ int find_peaks_command(const FindPeaksOptions& o, const std::string& device_choi
     synthetic::check_params(params);
     feed = std::make_unique<PeakFeed>(params, o.synthetic);
   } else {
-    feed = std::make_unique<PeakFeed>(o.files, s.range, o.read_threads == 0 ? default_read_threads() : o.read_threads);
+    feed = std::make_unique<PeakFeed>(o.files, s.range, o.read_threads);
     if (feed->total() == 0)
       throw std::invalid_argument("no frames to search" + (o.frames.empty() ? "" : " (--frames " + o.frames + ")"));
   }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "apps/file_frames.hpp"  // default_read_threads
+
 namespace CLI {
 class App;
 }
@@ -51,7 +53,7 @@ struct FindPeaksOptions {
   std::size_t min_peaks = 10;  // a hit has at least this many peaks
 
   std::size_t frames_in_flight = 3;
-  std::size_t read_threads = 0;  // 0: default_read_threads()
+  std::size_t read_threads = default_read_threads();  // --read-threads
   bool progress = false, quiet = false;
 };
 

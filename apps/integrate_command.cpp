@@ -341,7 +341,7 @@ CLI::App* add_integrate_command(CLI::App& app, IntegrateOptions& o, IntegrateMod
 
 int integrate_command(const IntegrateOptions& o) {
   const auto settings = parse_settings(o);
-  FrameFeed feed(o.files, settings.range, o.read_threads == 0 ? default_read_threads() : o.read_threads);
+  FrameFeed feed(o.files, settings.range, o.read_threads);
   if (feed.total() == 0)
     throw std::invalid_argument("no frames to integrate" + (o.frames.empty() ? "" : " (--frames " + o.frames + ")"));
   const io::Frame& first = feed.first();

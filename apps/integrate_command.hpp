@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "apps/file_frames.hpp"  // default_read_threads
+
 namespace CLI {
 class App;
 }
@@ -43,7 +45,7 @@ struct IntegrateOptions {
   double cutoff = 5.0;       // sigma-clip: pyFAI's thres
 
   std::size_t frames_in_flight = 3;
-  std::size_t read_threads = 0;  // 0: default_read_threads()
+  std::size_t read_threads = default_read_threads();  // --read-threads
   bool progress = false, quiet = false;
   std::string device;  // the global --device; empty: $VULKANITE_DEVICE, else the best GPU
 };
