@@ -129,8 +129,7 @@ struct Integrator::State {
     const auto key = std::make_tuple(clip, lanes, type);
     auto it = kernels.find(key);
     if (it == kernels.end()) {
-      const bool subgroups = context->subgroup_operations(
-          VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_RELATIVE_BIT);
+      const bool subgroups = context->subgroup_operations(runtime::kSubgroupShuffle);
       using Spirv = std::span<const std::uint32_t>;
       const Spirv spirv = clip ? (subgroups ? Spirv(shaders::sigma_clip_subgroups) : Spirv(shaders::sigma_clip))
                                : (subgroups ? Spirv(shaders::integrate_subgroups) : Spirv(shaders::integrate));

@@ -202,8 +202,7 @@ struct Peakfinder8::State {
     const auto ring_groups = static_cast<std::uint32_t>(std::clamp<std::size_t>(rings, 1, 65535));
     seq.fill(counters, 0);
     seq.barrier();
-    const bool subgroups =
-        context->subgroup_operations(VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    const bool subgroups = context->subgroup_operations(runtime::kSubgroupArithmetic);
     using Spirv = std::span<const std::uint32_t>;
     const Spirv radial_statistics = subgroups ? Spirv(shaders::peakfinder8_radial_statistics_subgroups)
                                               : Spirv(shaders::peakfinder8_radial_statistics);

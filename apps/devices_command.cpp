@@ -18,10 +18,6 @@ std::string gib(VkDeviceSize bytes) {
   return text;
 }
 
-constexpr VkSubgroupFeatureFlags kShuffle =
-    VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_RELATIVE_BIT;
-constexpr VkSubgroupFeatureFlags kArithmetic = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
-
 nlohmann::json to_json(const runtime::DeviceInfo& d) {
   nlohmann::json heaps = nlohmann::json::array();
   for (const auto& h : d.heaps) heaps.push_back({{"bytes", h.bytes}, {"device_local", h.device_local}});
@@ -36,8 +32,9 @@ nlohmann::json to_json(const runtime::DeviceInfo& d) {
           {"api_version", d.api_version},
           {"subgroup_size", d.subgroup_size},
           // Whether the kernels' subgroup variants can run (docs/runtime.md, "Subgroups").
-          {"subgroup_shuffle", (d.subgroup_operations & kShuffle) == kShuffle},
-          {"subgroup_arithmetic", (d.subgroup_operations & kArithmetic) == kArithmetic},
+          {"subgroup_shuffle", (d.subgroup_operations & runtime::kSubgroupShuffle) == runtime::kSubgroupShuffle},
+          {"subgroup_arithmetic",
+           (d.subgroup_operations & runtime::kSubgroupArithmetic) == runtime::kSubgroupArithmetic},
           {"max_workgroup_invocations", d.max_workgroup_invocations},
           {"float64", d.float64},
           {"int64", d.int64},

@@ -60,7 +60,7 @@ class Context {
   VkPipelineCache pipeline_cache() const noexcept { return pipeline_cache_.get(); }
   bool pipeline_statistics() const noexcept { return pipeline_statistics_; }
   const VkPhysicalDeviceLimits& limits() const noexcept { return limits_; }
-  // True when compute shaders may use every operation in `operations` (VK_SUBGROUP_FEATURE_*_BIT)
+  // True when compute shaders may use every operation in `operations` (kSubgroupShuffle, ...)
   // and subgroups were not turned off (ContextOptions::subgroups).
   bool subgroup_operations(VkSubgroupFeatureFlags operations) const noexcept {
     return subgroups_ && (info_.subgroup_operations & operations) == operations;

@@ -13,6 +13,12 @@ struct MemoryHeap {
   bool device_local = false;
 };
 
+// The subgroup operations of the kernels' subgroup variants (docs/runtime.md, "Subgroups"):
+// shuffles for the bin statistics' tree, arithmetic for peakfinder8's ring sums.
+constexpr VkSubgroupFeatureFlags kSubgroupShuffle =
+    VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_RELATIVE_BIT;
+constexpr VkSubgroupFeatureFlags kSubgroupArithmetic = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+
 struct DeviceInfo {
   std::uint32_t index = 0;          // position in vkEnumeratePhysicalDevices
   std::string name;                 // "NVIDIA H100 80GB HBM3", "llvmpipe (LLVM 15.0.6, 256 bits)"

@@ -61,8 +61,7 @@ TEST(CliTest, DevicesJsonListsEveryDevice) {
     EXPECT_EQ(devices[i].at("name"), listed[i].name);
     EXPECT_EQ(devices[i].at("driver_name"), listed[i].driver_name);
     EXPECT_EQ(devices[i].at("api_version"), listed[i].api_version);
-    constexpr VkSubgroupFeatureFlags shuffle =
-        VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_RELATIVE_BIT;
+    constexpr auto shuffle = runtime::kSubgroupShuffle;
     EXPECT_EQ(devices[i].at("subgroup_shuffle"), (listed[i].subgroup_operations & shuffle) == shuffle);
     EXPECT_FALSE(devices[i].at("name").get<std::string>().empty());
   }
