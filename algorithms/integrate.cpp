@@ -35,7 +35,7 @@ struct BinPush {  // GLSL: BinPush in shaders/common/bin_statistics.glsl
 };
 static_assert(sizeof(BinPush) == 32);
 
-constexpr std::uint32_t kHasCoefficients = 1, kHasDark = 2, kHasDummy = 4;
+constexpr std::uint32_t kHasCoefficients = 1, kHasDark = 2, kHasDummy = 4, kUnitNormalization = 8;
 constexpr std::size_t kPlanes = 9;  // results planes, see bin_statistics.glsl
 
 template <class T>
@@ -64,9 +64,11 @@ void check_sizes(const IntegrationMatrix& m, const reference::PixelCorrections& 
   check(c.variance, "the variance array");
 }
 
-// The kernels read the normalization per matrix entry, contiguously, rather than gather it per
-// pixel: it is the same every frame, so the gather is done once here. Same values, same bits.
+// The kernels read the per-pixel corrections per matrix entry, contiguously, rather than gather
+// them per pixel: they are the same every frame, so the gather is done once here. Same values,
+// same bits. An absent correction stays absent.
 std::vector<float> entry_order(const IntegrationMatrix& m, const std::vector<float>& per_pixel) {
+  if (per_pixel.empty()) return {};
   std::vector<float> out(m.pixel.size());
   for (std::size_t k = 0; k < out.size(); ++k) out[k] = per_pixel[m.pixel[k]];
   return out;
@@ -83,15 +85,18 @@ std::vector<std::uint32_t> largest_first(const IntegrationMatrix& m) {
 
 }  // namespace
 
-// One frame in flight: its staging and device copies, its results, its command buffer.
+// One frame in flight: its staging and device copies, the kernel's scratch, its results, its
+// command buffer.
 struct Slot {
-  Slot(runtime::Context& context, std::size_t frame_bytes, std::size_t result_values)
+  Slot(runtime::Context& context, std::size_t frame_bytes, std::size_t entries, std::size_t result_values)
       : staging(context, frame_bytes, runtime::MemoryKind::host),
         frame(context, frame_bytes),
+        entry_raw(context, std::max<std::size_t>(1, entries)),
         results(context, result_values),
         readback(context, result_values * sizeof(float), runtime::MemoryKind::host),
         sequence(context) {}
   runtime::Buffer staging, frame;
+  runtime::Array<float> entry_raw;  // bin_statistics.glsl's entry_raw
   runtime::Array<float> results;
   runtime::Buffer readback;
   runtime::Sequence sequence;
@@ -100,11 +105,12 @@ struct Slot {
 
 struct Integrator::State {
   runtime::Context* context;
-  std::size_t bins, pixels;
+  std::size_t bins, pixels, entries;
   std::uint32_t default_lanes;
-  bool has_coefficients, has_dark;
+  bool has_coefficients, has_dark, has_variance, unit_normalization;
   runtime::Array<std::uint32_t> row_start, pixel, bin_order;
   runtime::Array<float> coefficient, normalization, dark, variance;
+  std::optional<runtime::Array<float>> record_entry_raw;  // the public record()'s scratch, made on first use
   std::vector<std::unique_ptr<Slot>> slots;
   std::map<std::tuple<bool, std::uint32_t, std::uint32_t>, runtime::Kernel> kernels;  // clip, lanes, type
   runtime::Profile profile;
@@ -114,16 +120,20 @@ struct Integrator::State {
       : context(&c),
         bins(m.bins()),
         pixels(m.pixels),
+        entries(m.pixel.size()),
         default_lanes(reference::integration_lanes(m.view())),
         has_coefficients(!m.coefficient.empty()),
         has_dark(!pc.dark.empty()),
+        has_variance(!pc.variance.empty()),
+        unit_normalization(std::all_of(m.pixel.begin(), m.pixel.end(),
+                                       [&](std::uint32_t p) { return pc.normalization[p] == 1.0f; })),
         row_start(upload_array<std::uint32_t>(c, t, m.row_start)),
         pixel(upload_array<std::uint32_t>(c, t, m.pixel)),
         bin_order(upload_array<std::uint32_t>(c, t, largest_first(m))),
         coefficient(upload_array<float>(c, t, m.coefficient)),
         normalization(upload_array<float>(c, t, entry_order(m, pc.normalization))),
-        dark(upload_array<float>(c, t, pc.dark)),
-        variance(upload_array<float>(c, t, pc.variance)) {}
+        dark(upload_array<float>(c, t, entry_order(m, pc.dark))),
+        variance(upload_array<float>(c, t, entry_order(m, pc.variance))) {}
 
   const runtime::Kernel& kernel(bool clip, std::uint32_t lanes, std::uint32_t type) {
     const auto key = std::make_tuple(clip, lanes, type);
@@ -133,7 +143,7 @@ struct Integrator::State {
       using Spirv = std::span<const std::uint32_t>;
       const Spirv spirv = clip ? (subgroups ? Spirv(shaders::sigma_clip_subgroups) : Spirv(shaders::sigma_clip))
                                : (subgroups ? Spirv(shaders::integrate_subgroups) : Spirv(shaders::integrate));
-      runtime::KernelDesc desc{clip ? "sigma_clip" : "integrate", spirv, 9, sizeof(BinPush), lanes, {type}};
+      runtime::KernelDesc desc{clip ? "sigma_clip" : "integrate", spirv, 10, sizeof(BinPush), lanes, {type}};
       it = kernels.emplace(key, runtime::Kernel(*context, std::move(desc))).first;
     }
     return it->second;
@@ -147,7 +157,7 @@ struct Integrator::State {
     const StagedFrame staged = stage_frame(frame, slot.staging.mapped(), copier);
     auto& seq = slot.sequence;
     seq.upload(slot.staging, slot.frame, staged.bytes);
-    record(seq, slot.frame, staged.type, operation, slot.results);
+    record(seq, slot.frame, staged.type, operation, slot.results, slot.entry_raw);
     seq.barrier();
     seq.copy(slot.results, slot.readback, slot.results.bytes());
     seq.barrier();  // the copy's writes visible to the host
@@ -155,7 +165,8 @@ struct Integrator::State {
   }
 
   void record(runtime::Sequence& seq, const runtime::Buffer& frame, io::PixelType frame_type,
-              const BinOperation& operation, const runtime::Array<float>& results) {
+              const BinOperation& operation, const runtime::Array<float>& results,
+              const runtime::Array<float>& entry_raw) {
     const auto type = kernel_pixel_type(frame_type);
     if (!type)
       throw std::invalid_argument(std::string("the integration kernels read int16, uint16, int32, uint32 or float32 "
@@ -167,7 +178,7 @@ struct Integrator::State {
     BinPush push{static_cast<std::uint32_t>(bins), 0, static_cast<std::uint32_t>(params.error_model),
                  params.dummy.value_or(0.0f), params.delta_dummy, params.empty, 0, 0.0f};
     push.flags = (has_coefficients ? kHasCoefficients : 0) | (has_dark ? kHasDark : 0) |
-                 (params.dummy ? kHasDummy : 0);
+                 (params.dummy ? kHasDummy : 0) | (unit_normalization ? kUnitNormalization : 0);
     if (clip) {
       const auto& p = std::get<reference::SigmaClipParams>(operation);
       push.cycles = p.cycles;
@@ -175,7 +186,8 @@ struct Integrator::State {
     }
     const std::uint32_t lanes = params.lanes != 0 ? params.lanes : default_lanes;
     const auto groups = static_cast<std::uint32_t>(std::min<std::size_t>(bins, 65535));
-    seq.dispatch(kernel(clip, lanes, *type), {frame, row_start, pixel, coefficient, normalization, dark, variance, results, bin_order},
+    seq.dispatch(kernel(clip, lanes, *type),
+                 {frame, row_start, pixel, coefficient, normalization, dark, variance, results, bin_order, entry_raw},
                  push, {groups});
   }
 
@@ -203,7 +215,7 @@ Integrator::Integrator(runtime::Context& context, const IntegrationMatrix& matri
   // Frames of any kernel type fit: 4 bytes per pixel at most (16-bit frames use half).
   const std::size_t frame_bytes = std::max<std::size_t>(4, matrix.pixels * sizeof(float));
   for (std::size_t i = 0; i < frames_in_flight; ++i)
-    state_->slots.push_back(std::make_unique<Slot>(context, frame_bytes, kPlanes * matrix.bins()));
+    state_->slots.push_back(std::make_unique<Slot>(context, frame_bytes, matrix.pixel.size(), kPlanes * matrix.bins()));
 }
 
 Integrator::~Integrator() = default;
@@ -233,7 +245,7 @@ void Integrator::stream(const std::function<const io::Frame*()>& next, const Bin
                                    ? std::get<reference::SigmaClipParams>(operation).integration.error_model
                                    : std::get<reference::IntegrationParams>(operation).error_model) ==
                               reference::ErrorModel::variance;
-  if (needs_variance && s.variance.size() != s.pixels)
+  if (needs_variance && !s.has_variance)
     throw std::invalid_argument("the variance error model needs a variance array, and none was given");
   runtime::stream_in_flight(
       s.slots, next, [&](Slot& slot, const io::Frame& frame) { s.submit(slot, frame, operation); },
@@ -243,7 +255,9 @@ void Integrator::stream(const std::function<const io::Frame*()>& next, const Bin
 void Integrator::record(runtime::Sequence& sequence, const runtime::Buffer& frame, io::PixelType type,
                         const BinOperation& operation, const runtime::Array<float>& results) {
   check_operation(operation);
-  state_->record(sequence, frame, type, operation, results);
+  auto& s = *state_;
+  if (!s.record_entry_raw) s.record_entry_raw.emplace(*s.context, std::max<std::size_t>(1, s.entries));
+  s.record(sequence, frame, type, operation, results, *s.record_entry_raw);
 }
 
 std::size_t Integrator::bins() const { return state_->bins; }

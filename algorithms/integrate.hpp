@@ -47,7 +47,8 @@ class Integrator {
   // for `frame`, pixel words of `type` (int16, uint16, int32, uint32 or float32) already on the
   // device, writing kResultPlanes planes of bins() floats into `results`: sum_signal,
   // sum_variance, sum_normalization, sum_normalization_squared, count, intensity, std, sem,
-  // pixels (uint32 bits). No barrier is recorded before or after.
+  // pixels (uint32 bits). No barrier is recorded before or after; the kernels of two record()s
+  // share a scratch buffer, so a barrier must separate them.
   static constexpr std::size_t kResultPlanes = 9;
   void record(runtime::Sequence& sequence, const runtime::Buffer& frame, io::PixelType type,
               const BinOperation& operation, const runtime::Array<float>& results);

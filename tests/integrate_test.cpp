@@ -113,6 +113,7 @@ struct Case {
   bool coefficients, dark, variance_array;
   ErrorModel model;
   std::uint32_t lanes;
+  bool unit_normalization = false;  // every normalization 1: the kernels skip reading it
 };
 
 template <class T>
@@ -122,7 +123,8 @@ void check_bit_identity(runtime::Context& context, const Case& c, std::uint32_t 
   // Empty bins, single-entry bins, bins smaller and larger than the lanes, one huge bin (with 32
   // lanes, 125 entries per lane).
   const auto m = random_matrix(pixels, 61, {0, 1, 5, 31, 32, 33, 200, 900, 4000}, c.coefficients, rng);
-  const auto corrections = random_corrections(pixels, c.dark, c.variance_array, rng);
+  auto corrections = random_corrections(pixels, c.dark, c.variance_array, rng);
+  if (c.unit_normalization) corrections.normalization.assign(pixels, 1.0f);
   const auto frame = random_frame<T>(pixels, rng);
   const auto values = algorithms::frame_as_float(frame);
   IntegrationParams params{.error_model = c.model, .dummy = -1.0f, .empty = -7.0f, .lanes = c.lanes};
@@ -151,6 +153,8 @@ TEST_F(IntegrateTest, BitIdenticalToReferenceForEveryModelAndPixelType) {
       {"no error model, dark, 32 lanes", false, true, false, ErrorModel::none, 32},
       {"dark, poisson, 32 lanes", false, true, false, ErrorModel::poisson, 32},
       {"azimuthal, 256 lanes", false, false, false, ErrorModel::azimuthal, 256},
+      {"unit normalization, azimuthal", false, false, false, ErrorModel::azimuthal, 0, true},
+      {"unit normalization, splitting, dark, poisson", true, true, false, ErrorModel::poisson, 0, true},
   };
   std::uint32_t seed = 1;
   for (const auto& c : cases) {

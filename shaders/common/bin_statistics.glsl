@@ -24,8 +24,9 @@ layout(std430, binding = 2) readonly buffer Pixel { uint entry_pixel[]; };
 layout(std430, binding = 3) readonly buffer Coefficient { float entry_coefficient[]; };
 // In entry order (entry_normalization[k] = normalization of entry_pixel[k]): read contiguously.
 layout(std430, binding = 4) readonly buffer Normalization { float entry_normalization[]; };
-layout(std430, binding = 5) readonly buffer Dark { float dark[]; };
-layout(std430, binding = 6) readonly buffer Variance { float user_variance[]; };
+// Dark and user variance in entry order too, when given.
+layout(std430, binding = 5) readonly buffer Dark { float entry_dark[]; };
+layout(std430, binding = 6) readonly buffer Variance { float entry_variance[]; };
 // Nine planes of `bins` values: sum_signal, sum_variance, sum_normalization,
 // sum_normalization_squared, count, intensity, std, sem, pixels (uint bits).
 layout(std430, binding = 7) writeonly buffer Results { float results[]; };
@@ -33,6 +34,14 @@ layout(std430, binding = 7) writeonly buffer Results { float results[]; };
 // that the largest bins start first and the small ones fill in behind them, instead of a large
 // bin starting last and running alone. Which workgroup computes a bin never changes its bits.
 layout(std430, binding = 8) readonly buffer BinOrder { uint bin_order[]; };
+// Scratch of one value per entry: the frame's raw values in entry order, written by the first pass
+// over a bin and read by the passes after it (the azimuthal variance, the clipping cycles). The
+// first pass gathers the frame through entry_pixel, and a ring's pixels lie a few per image row,
+// so most of each memory sector it loads is other bins' pixels; the later passes then read 4
+// contiguous bytes per entry instead (H100, 3-cycle clipping of a Pilatus 6M frame: see
+// docs/benchmarks.md). A lane reads back only the entries it wrote itself (it visits the same
+// entries in every pass), so program order makes them visible without a barrier.
+layout(std430, binding = 9) buffer EntryRaw { float entry_raw[]; };
 
 // C++ twin: algorithms::BinPush (algorithms/integrate.cpp).
 layout(push_constant) uniform BinPush {
@@ -49,7 +58,7 @@ layout(push_constant) uniform BinPush {
 const uint kHasCoefficients = 1u;
 const uint kHasDark = 2u;
 const uint kHasDummy = 4u;
-const uint kMaxCycles = 32u;  // reference::kMaxSigmaClipCycles
+const uint kUnitNormalization = 8u;  // every entry's normalization is 1: not read
 
 bool is_finite(float x) { return (floatBitsToUint(x) & kInfinityBits) != kInfinityBits; }
 float mul(float a, float b) {
@@ -69,14 +78,26 @@ struct PixelValue {
   bool valid;
 };
 
-// pyFAI's preproc of pixel i, entry k: signal = raw - dark, variance per model; invalid when the
+// Whether passes follow the first over a bin, so that it keeps the raw values in entry_raw.
+bool caching_raw() { return (kClipping && cycles > 0u) || error_model == 3u; }
+
+// Entry k's raw value: gathered from the frame by the first pass (kept in entry_raw when passes
+// follow), read back from entry_raw by the others.
+float entry_raw_value(uint k, uint pixel, bool first_pass) {
+  if (!first_pass) return entry_raw[k];
+  float raw = ftz(raw_value(pixel));
+  if (caching_raw()) entry_raw[k] = raw;
+  return raw;
+}
+
+// pyFAI's preproc of entry k's pixel: signal = raw - dark, variance per model; invalid when the
 // raw value is not finite or is the dummy, or the normalization is 0 or not finite. Every load
 // comes first, unconditionally, so that a lane's loads for several entries overlap.
-PixelValue pixel_value(uint i, uint k) {
-  float raw = ftz(raw_value(i));
-  float n = ftz(entry_normalization[k]);
-  float dark_value = (flags & kHasDark) != 0u ? ftz(dark[i]) : 0.0;
-  float user = error_model == 1u ? ftz(user_variance[i]) : 0.0;
+PixelValue pixel_value(uint k, uint pixel, bool first_pass) {
+  float raw = entry_raw_value(k, pixel, first_pass);
+  float n = (flags & kUnitNormalization) != 0u ? 1.0 : ftz(entry_normalization[k]);
+  float dark_value = (flags & kHasDark) != 0u ? ftz(entry_dark[k]) : 0.0;
+  float user = error_model == 1u ? ftz(entry_variance[k]) : 0.0;
   PixelValue px = PixelValue(0.0, 0.0, 0.0, false);
   if (!is_finite(raw)) return px;
   if ((flags & kHasDummy) != 0u) {
@@ -90,20 +111,6 @@ PixelValue pixel_value(uint i, uint k) {
   px.variance = error_model == 1u ? user : (error_model == 2u ? max(raw, 1.0) : 0.0);
   px.valid = is_finite(px.signal) && is_finite(px.variance);
   return px;
-}
-
-// The tests of the sigma-clipping cycles run so far (written by lane 0): a pixel is kept while
-// it passes them all, |s - mean n| <= threshold |n|.
-shared float clip_mean[kMaxCycles];
-shared float clip_threshold[kMaxCycles];
-
-bool kept(PixelValue px, uint clip_cycles) {
-  if (!kClipping) return true;
-  for (uint j = 0u; j < clip_cycles; ++j) {
-    float deviation = abs(sub(px.signal, mul(clip_mean[j], px.normalization)));
-    if (deviation > mul(clip_threshold[j], abs(px.normalization))) return false;
-  }
-  return true;
 }
 
 struct BinSums {
@@ -217,28 +224,49 @@ BinSums reduce_bin_sums(BinSums s) { return shared_memory_tree(s, gl_LocalInvoca
 // of the bits (as L is): the reference takes its entries in the same rounds.
 const uint kBatch = 4u;  // reference: kBinBatch
 
-// One pass over entries [first, last) of a bin. variance_mean_pass: the azimuthal model's second
-// pass, only sum (c (s - mean n))^2 with the given mean.
-BinSums bin_pass(uint first, uint last, uint clip_cycles, bool variance_mean_pass, float mean) {
+// A round's entries k0, k0 + L, ..., k0 + (kBatch - 1) L: weights (0 past `last`) and values.
+void load_round(uint k0, uint last, uint pixel[kBatch], bool first_pass, out float c[kBatch],
+                out PixelValue batch[kBatch]) {
+  uint lanes = gl_WorkGroupSize.x;
+  for (uint b = 0u; b < kBatch; ++b) {
+    uint k = k0 + b * lanes;
+    c[b] = 0.0;
+    batch[b] = PixelValue(0.0, 0.0, 0.0, false);
+    if (k < last) {
+      c[b] = (flags & kHasCoefficients) != 0u ? ftz(entry_coefficient[k]) : 1.0;
+      batch[b] = pixel_value(k, pixel[b], first_pass);
+    }
+  }
+}
+
+// The lane's sums over its entries of [first, last), before the tree; first_pass: the bin's
+// first, which gathers the frame (entry_raw_value). variance_mean_pass: the azimuthal model's
+// second pass, only sum (c (s - mean n))^2 with the given mean. Pixels that clipping discarded
+// are marked invalid in entry_raw (mark_discarded), so no test is needed here.
+BinSums lane_sums(uint first, uint last, bool first_pass, bool variance_mean_pass, float mean) {
   BinSums a = BinSums(vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), 0u);
   bool azimuthal = error_model == 3u;
   uint lanes = gl_WorkGroupSize.x;
+  // The first pass loads the next round's pixel indices before this round's gathers, so that a
+  // round waits on one load, not on the index and then the pixel.
+  uint next_pixel[kBatch];
+  for (uint b = 0u; b < kBatch; ++b) {
+    uint k = first + lane() + b * lanes;
+    next_pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
+  }
   for (uint k0 = first + lane(); k0 < last; k0 += kBatch * lanes) {
+    uint pixel[kBatch] = next_pixel;
+    for (uint b = 0u; b < kBatch; ++b) {
+      uint k = k0 + (kBatch + b) * lanes;
+      next_pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
+    }
     float c[kBatch];
     PixelValue batch[kBatch];
-    for (uint b = 0u; b < kBatch; ++b) {
-      uint k = k0 + b * lanes;
-      c[b] = 0.0;
-      batch[b] = PixelValue(0.0, 0.0, 0.0, false);
-      if (k < last) {
-        c[b] = (flags & kHasCoefficients) != 0u ? ftz(entry_coefficient[k]) : 1.0;
-        batch[b] = pixel_value(entry_pixel[k], k);
-      }
-    }
+    load_round(k0, last, pixel, first_pass, c, batch);
     float signal = 0.0, variance = 0.0, normalization = 0.0, normalization_squared = 0.0, count = 0.0;
     for (uint b = 0u; b < kBatch; ++b) {
       PixelValue px = batch[b];
-      if (!(c[b] > 0.0) || !px.valid || !kept(px, clip_cycles)) continue;
+      if (!(c[b] > 0.0) || !px.valid) continue;
       if (variance_mean_pass) {
         float d = mul(c[b], sub(px.signal, mul(mean, px.normalization)));
         variance = add_ftz(variance, mul(d, d));
@@ -258,16 +286,55 @@ BinSums bin_pass(uint first, uint last, uint clip_cycles, bool variance_mean_pas
     a.normalization_squared = compensated_add(a.normalization_squared, normalization_squared);
     a.count = compensated_add(a.count, count);
   }
-  return reduce_bin_sums(a);
+  return a;
 }
 
-BinSums bin_sums(uint first, uint last, uint clip_cycles) {
-  BinSums s = bin_pass(first, last, clip_cycles, false, 0.0);
+// The bin's sums from the lanes' (`mine`): the tree, and for the azimuthal model the variance
+// about the bin's mean, a second pass.
+BinSums bin_sums(uint first, uint last, BinSums mine) {
+  BinSums s = reduce_bin_sums(mine);
   if (error_model == 3u && s.pixels > 0u) {
     float mean = cr_div(total(s.signal), total(s.normalization));
-    s.variance = bin_pass(first, last, clip_cycles, true, mean).variance;
+    s.variance = reduce_bin_sums(lane_sums(first, last, false, true, mean)).variance;
   }
   return s;
+}
+
+// A clipping cycle's test on the lane's entries: marks in entry_raw (NaN: invalid) the kept
+// pixels that fail it, and says whether it marked any. A pixel is kept by a cycle while
+// |s - mean n| <= threshold |n|; once marked it is out of every later pass, so each cycle tests
+// its own threshold only: the same pixels as testing every cycle so far (reference::ClipHistory).
+bool mark_discarded(uint first, uint last, float clip_mean, float clip_threshold) {
+  bool marked = false;
+  uint lanes = gl_WorkGroupSize.x;
+  uint no_pixels[kBatch];
+  for (uint b = 0u; b < kBatch; ++b) no_pixels[b] = 0u;
+  for (uint k0 = first + lane(); k0 < last; k0 += kBatch * lanes) {
+    float c[kBatch];
+    PixelValue batch[kBatch];
+    load_round(k0, last, no_pixels, false, c, batch);
+    for (uint b = 0u; b < kBatch; ++b) {
+      PixelValue px = batch[b];
+      if (!(c[b] > 0.0) || !px.valid) continue;
+      float deviation = abs(sub(px.signal, mul(clip_mean, px.normalization)));
+      if (deviation > mul(clip_threshold, abs(px.normalization))) {
+        entry_raw[k0 + b * lanes] = uintBitsToFloat(kCanonicalNan);
+        marked = true;
+      }
+    }
+  }
+  return marked;
+}
+
+shared uint any_lane;
+bool any_in_workgroup(bool value) {
+  if (gl_LocalInvocationID.x == 0u) any_lane = 0u;
+  barrier();
+  if (value) atomicOr(any_lane, 1u);
+  barrier();
+  bool any = any_lane != 0u;
+  barrier();  // reset by the next call
+  return any;
 }
 
 // Chauvenet's criterion: the twin of reference::chauvenet_cutoff, operation for operation.
@@ -299,26 +366,26 @@ float chauvenet_cutoff(float count) {
 void write_plane(uint plane, uint bin, float value) { results[plane * bins + bin] = canonical(value); }
 
 // Integrates bin `bin`, then runs up to `cycles` sigma-clipping cycles, and writes its results.
+// A cycle recomputes only the sums of the lanes whose entries it discarded: a lane's sums are a
+// function of its kept entries alone, so the others' are the same bits as before. A cycle that
+// discards nothing ends the clipping with the sums unchanged, as the reference's
+// `s.pixels == before` does.
 void bin_statistics(uint bin) {
   uint first = row_start[bin], last = row_start[bin + 1u];
-  uint clip_cycles = 0u;
-  BinSums s = bin_sums(first, last, 0u);
+  BinSums mine = lane_sums(first, last, true, false, 0.0);
+  BinSums s = bin_sums(first, last, mine);
   float mean = cr_div(total(s.signal), total(s.normalization));
   float std_dev = cr_sqrt(cr_div(total(s.variance), total(s.normalization_squared)));
   for (uint cycle = 0u; kClipping && cycle < cycles; ++cycle) {
     if (s.pixels == 0u || !is_finite(mean) || !is_finite(std_dev)) break;
+    // Every lane holds the bin's sums (reduce_bin_sums), so every lane computes the same test.
     float k = max(cutoff, chauvenet_cutoff(total(s.count)));
-    if (gl_LocalInvocationID.x == 0u) {
-      clip_mean[clip_cycles] = mean;
-      clip_threshold[clip_cycles] = mul(k, std_dev);
-    }
-    barrier();
-    clip_cycles += 1u;
-    uint before = s.pixels;
-    s = bin_sums(first, last, clip_cycles);
+    bool marked = mark_discarded(first, last, mean, mul(k, std_dev));
+    if (!any_in_workgroup(marked)) break;
+    if (marked) mine = lane_sums(first, last, false, false, 0.0);
+    s = bin_sums(first, last, mine);
     mean = cr_div(total(s.signal), total(s.normalization));
     std_dev = cr_sqrt(cr_div(total(s.variance), total(s.normalization_squared)));
-    if (s.pixels == before) break;  // nothing discarded: the next cycle would change nothing
   }
   if (gl_LocalInvocationID.x == 0u) {
     bool filled = s.pixels > 0u, with_error = error_model != 0u;
@@ -333,7 +400,6 @@ void bin_statistics(uint bin) {
     write_plane(7u, bin, filled && with_error ? cr_div(cr_sqrt(sum_variance), sum_normalization) : empty);
     results[8u * bins + bin] = uintBitsToFloat(s.pixels);
   }
-  barrier();  // clip_mean is rewritten by the next bin
 }
 
 #endif

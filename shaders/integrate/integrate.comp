@@ -2,7 +2,8 @@
 // Azimuthal integration of one frame: pyFAI's integrate1d_ng / integrate2d_ng outputs per bin of
 // a CSR matrix (common/bin_statistics.glsl). Workgroups loop over bins, the largest first (bin_order).
 // Bindings: 0 frame (pixel words), 1 row_start, 2 pixel, 3 coefficient, 4 normalization,
-//   5 dark, 6 variance, 7 results (9 planes of `bins` values), 8 bin order (largest first).
+//   5 dark, 6 variance (5-6 in entry order), 7 results (9 planes of `bins` values), 8 bin order
+//   (largest first), 9 entry_raw (scratch, one float per entry).
 // Push constants: BinPush (cycles = 0 here). Specialization constants: 0 workgroup size = lanes
 //   per bin (a power of two), 1 pixel type.
 // Twin: reference::integrate (reference/bin_statistics.cpp).

@@ -2,7 +2,8 @@
 // Sigma clipping of one frame per bin of a CSR matrix, pyFAI's sigma_clip_ng semantics
 // (common/bin_statistics.glsl): integrate, then up to `cycles` times drop the pixels beyond
 // max(cutoff, Chauvenet) standard deviations from the bin's mean and integrate again. The frame
-// is not written: a pixel is dropped while it fails any earlier cycle's test.
+// is not written: the entries' raw values are kept in a scratch buffer, where a dropped pixel is
+// marked so that no later cycle takes it (bin_statistics.glsl's entry_raw).
 // Bindings, push constants and specialization constants: as integrate.comp.
 // Twin: reference::sigma_clip (reference/bin_statistics.cpp).
 #extension GL_GOOGLE_include_directive : require
