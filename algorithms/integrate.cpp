@@ -25,7 +25,7 @@ namespace {
 
 struct BinPush {  // GLSL: BinPush in shaders/common/bin_statistics.glsl
   std::uint32_t bins;
-  std::uint32_t flags;
+  std::uint32_t flags;  // kHasCoefficients | kHasDark | kHasDummy | kUnitNormalization
   std::uint32_t error_model;
   float dummy;
   float delta_dummy;
@@ -43,6 +43,11 @@ runtime::Array<T> upload_array(runtime::Context& context, runtime::Transfer& tra
   runtime::Array<T> array(context, std::max<std::size_t>(1, values.size()));
   if (!values.empty()) transfer.upload(values, array);
   return array;
+}
+
+// bin_statistics.glsl's entry_raw: one float per matrix entry (a buffer holds at least one).
+runtime::Array<float> entry_scratch(runtime::Context& context, std::size_t entries) {
+  return runtime::Array<float>(context, std::max<std::size_t>(1, entries));
 }
 
 void check_sizes(const IntegrationMatrix& m, const reference::PixelCorrections& c) {
@@ -91,7 +96,7 @@ struct Slot {
   Slot(runtime::Context& context, std::size_t frame_bytes, std::size_t entries, std::size_t result_values)
       : staging(context, frame_bytes, runtime::MemoryKind::host),
         frame(context, frame_bytes),
-        entry_raw(context, std::max<std::size_t>(1, entries)),
+        entry_raw(entry_scratch(context, entries)),
         results(context, result_values),
         readback(context, result_values * sizeof(float), runtime::MemoryKind::host),
         sequence(context) {}
@@ -215,7 +220,7 @@ Integrator::Integrator(runtime::Context& context, const IntegrationMatrix& matri
   // Frames of any kernel type fit: 4 bytes per pixel at most (16-bit frames use half).
   const std::size_t frame_bytes = std::max<std::size_t>(4, matrix.pixels * sizeof(float));
   for (std::size_t i = 0; i < frames_in_flight; ++i)
-    state_->slots.push_back(std::make_unique<Slot>(context, frame_bytes, matrix.pixel.size(), kPlanes * matrix.bins()));
+    state_->slots.push_back(std::make_unique<Slot>(context, frame_bytes, state_->entries, kPlanes * matrix.bins()));
 }
 
 Integrator::~Integrator() = default;
@@ -256,7 +261,7 @@ void Integrator::record(runtime::Sequence& sequence, const runtime::Buffer& fram
                         const BinOperation& operation, const runtime::Array<float>& results) {
   check_operation(operation);
   auto& s = *state_;
-  if (!s.record_entry_raw) s.record_entry_raw.emplace(*s.context, std::max<std::size_t>(1, s.entries));
+  if (!s.record_entry_raw) s.record_entry_raw = entry_scratch(*s.context, s.entries);
   s.record(sequence, frame, type, operation, results, *s.record_entry_raw);
 }
 

@@ -46,7 +46,7 @@ layout(std430, binding = 9) buffer EntryRaw { float entry_raw[]; };
 // C++ twin: algorithms::BinPush (algorithms/integrate.cpp).
 layout(push_constant) uniform BinPush {
   uint bins;
-  uint flags;  // kHasCoefficients | kHasDark | kHasDummy
+  uint flags;  // kHasCoefficients | kHasDark | kHasDummy | kUnitNormalization
   uint error_model;  // 0 none, 1 variance, 2 poisson, 3 azimuthal
   float dummy;
   float delta_dummy;
