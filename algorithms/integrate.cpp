@@ -1,6 +1,7 @@
 #include "algorithms/integrate.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <map>
 #include <numeric>
@@ -25,16 +26,15 @@ namespace {
 
 struct BinPush {  // GLSL: BinPush in shaders/common/bin_statistics.glsl
   std::uint32_t bins;
-  std::uint32_t flags;  // kHasCoefficients | kHasDark | kHasDummy | kUnitNormalization
-  std::uint32_t error_model;
   float dummy;
   float delta_dummy;
   float empty;
   std::uint32_t cycles;
   float cutoff;
 };
-static_assert(sizeof(BinPush) == 32);
+static_assert(sizeof(BinPush) == 24);
 
+// bin_statistics.glsl's kFlags (specialization constant 2).
 constexpr std::uint32_t kHasCoefficients = 1, kHasDark = 2, kHasDummy = 4, kUnitNormalization = 8;
 constexpr std::size_t kPlanes = 9;  // results planes, see bin_statistics.glsl
 
@@ -117,7 +117,8 @@ struct Integrator::State {
   runtime::Array<float> coefficient, normalization, dark, variance;
   std::optional<runtime::Array<float>> record_entry_raw;  // the public record()'s scratch, made on first use
   std::vector<std::unique_ptr<Slot>> slots;
-  std::map<std::tuple<bool, std::uint32_t, std::uint32_t>, runtime::Kernel> kernels;  // clip, lanes, type
+  // clip, lanes, pixel type, kFlags, kErrorModel: one pipeline per combination used
+  std::map<std::array<std::uint32_t, 5>, runtime::Kernel> kernels;
   runtime::Profile profile;
   runtime::CopyPool copier;
 
@@ -140,15 +141,17 @@ struct Integrator::State {
         dark(upload_array<float>(c, t, entry_order(m, pc.dark))),
         variance(upload_array<float>(c, t, entry_order(m, pc.variance))) {}
 
-  const runtime::Kernel& kernel(bool clip, std::uint32_t lanes, std::uint32_t type) {
-    const auto key = std::make_tuple(clip, lanes, type);
+  const runtime::Kernel& kernel(bool clip, std::uint32_t lanes, std::uint32_t type, std::uint32_t flags,
+                               std::uint32_t error_model) {
+    const std::array<std::uint32_t, 5> key{clip, lanes, type, flags, error_model};
     auto it = kernels.find(key);
     if (it == kernels.end()) {
       const bool subgroups = context->subgroup_operations(runtime::kSubgroupShuffle);
       using Spirv = std::span<const std::uint32_t>;
       const Spirv spirv = clip ? (subgroups ? Spirv(shaders::sigma_clip_subgroups) : Spirv(shaders::sigma_clip))
                                : (subgroups ? Spirv(shaders::integrate_subgroups) : Spirv(shaders::integrate));
-      runtime::KernelDesc desc{clip ? "sigma_clip" : "integrate", spirv, 10, sizeof(BinPush), lanes, {type}};
+      runtime::KernelDesc desc{
+          clip ? "sigma_clip" : "integrate", spirv, 10, sizeof(BinPush), lanes, {type, flags, error_model}};
       it = kernels.emplace(key, runtime::Kernel(*context, std::move(desc))).first;
     }
     return it->second;
@@ -180,10 +183,10 @@ struct Integrator::State {
     const bool clip = std::holds_alternative<reference::SigmaClipParams>(operation);
     const auto& params = clip ? std::get<reference::SigmaClipParams>(operation).integration
                               : std::get<reference::IntegrationParams>(operation);
-    BinPush push{static_cast<std::uint32_t>(bins), 0, static_cast<std::uint32_t>(params.error_model),
-                 params.dummy.value_or(0.0f), params.delta_dummy, params.empty, 0, 0.0f};
-    push.flags = (has_coefficients ? kHasCoefficients : 0) | (has_dark ? kHasDark : 0) |
-                 (params.dummy ? kHasDummy : 0) | (unit_normalization ? kUnitNormalization : 0);
+    BinPush push{static_cast<std::uint32_t>(bins), params.dummy.value_or(0.0f), params.delta_dummy, params.empty, 0,
+                 0.0f};
+    const std::uint32_t flags = (has_coefficients ? kHasCoefficients : 0) | (has_dark ? kHasDark : 0) |
+                                (params.dummy ? kHasDummy : 0) | (unit_normalization ? kUnitNormalization : 0);
     if (clip) {
       const auto& p = std::get<reference::SigmaClipParams>(operation);
       push.cycles = p.cycles;
@@ -191,7 +194,7 @@ struct Integrator::State {
     }
     const std::uint32_t lanes = params.lanes != 0 ? params.lanes : default_lanes;
     const auto groups = static_cast<std::uint32_t>(std::min<std::size_t>(bins, 65535));
-    seq.dispatch(kernel(clip, lanes, *type),
+    seq.dispatch(kernel(clip, lanes, *type, flags, static_cast<std::uint32_t>(params.error_model)),
                  {frame, row_start, pixel, coefficient, normalization, dark, variance, results, bin_order, entry_raw},
                  push, {groups});
   }

@@ -43,11 +43,16 @@ layout(std430, binding = 8) readonly buffer BinOrder { uint bin_order[]; };
 // entries in every pass), so program order makes them visible without a barrier.
 layout(std430, binding = 9) buffer EntryRaw { float entry_raw[]; };
 
+// What the matrix, the corrections and the operation hold are specialization constants rather
+// than push constants: each pipeline then loads only the arrays it uses and the compiler keeps
+// registers for those alone, so more workgroups fit on a multiprocessor (H100, 3-cycle clipping
+// of a Pilatus 6M frame without corrections: see docs/benchmarks.md). Same bits either way.
+layout(constant_id = 2) const uint kFlags = 0u;  // kHasCoefficients | kHasDark | kHasDummy | kUnitNormalization
+layout(constant_id = 3) const uint kErrorModel = 0u;  // 0 none, 1 variance, 2 poisson, 3 azimuthal
+
 // C++ twin: algorithms::BinPush (algorithms/integrate.cpp).
 layout(push_constant) uniform BinPush {
   uint bins;
-  uint flags;  // kHasCoefficients | kHasDark | kHasDummy | kUnitNormalization
-  uint error_model;  // 0 none, 1 variance, 2 poisson, 3 azimuthal
   float dummy;
   float delta_dummy;
   float empty;
@@ -79,7 +84,7 @@ struct PixelValue {
 };
 
 // Whether passes follow the first over a bin, so that it keeps the raw values in entry_raw.
-bool caching_raw() { return (kClipping && cycles > 0u) || error_model == 3u; }
+bool caching_raw() { return (kClipping && cycles > 0u) || kErrorModel == 3u; }
 
 // Entry k's raw value: gathered from the frame by the first pass (kept in entry_raw when passes
 // follow), read back from entry_raw by the others.
@@ -95,20 +100,20 @@ float entry_raw_value(uint k, uint pixel, bool first_pass) {
 // comes first, unconditionally, so that a lane's loads for several entries overlap.
 PixelValue pixel_value(uint k, uint pixel, bool first_pass) {
   float raw = entry_raw_value(k, pixel, first_pass);
-  float n = (flags & kUnitNormalization) != 0u ? 1.0 : ftz(entry_normalization[k]);
-  float dark_value = (flags & kHasDark) != 0u ? ftz(entry_dark[k]) : 0.0;
-  float user = error_model == 1u ? ftz(entry_variance[k]) : 0.0;
+  float n = (kFlags & kUnitNormalization) != 0u ? 1.0 : ftz(entry_normalization[k]);
+  float dark_value = (kFlags & kHasDark) != 0u ? ftz(entry_dark[k]) : 0.0;
+  float user = kErrorModel == 1u ? ftz(entry_variance[k]) : 0.0;
   PixelValue px = PixelValue(0.0, 0.0, 0.0, false);
   if (!is_finite(raw)) return px;
-  if ((flags & kHasDummy) != 0u) {
+  if ((kFlags & kHasDummy) != 0u) {
     float d = ftz(dummy), delta = ftz(delta_dummy);
     bool is_dummy = delta == 0.0 ? raw == d : abs(sub(raw, d)) <= delta;
     if (is_dummy) return px;
   }
   if (!is_finite(n) || n == 0.0) return px;
   px.normalization = n;
-  px.signal = (flags & kHasDark) != 0u ? sub(raw, dark_value) : raw;
-  px.variance = error_model == 1u ? user : (error_model == 2u ? max(raw, 1.0) : 0.0);
+  px.signal = (kFlags & kHasDark) != 0u ? sub(raw, dark_value) : raw;
+  px.variance = kErrorModel == 1u ? user : (kErrorModel == 2u ? max(raw, 1.0) : 0.0);
   px.valid = is_finite(px.signal) && is_finite(px.variance);
   return px;
 }
@@ -233,7 +238,7 @@ void load_round(uint k0, uint last, uint pixel[kBatch], bool first_pass, out flo
     c[b] = 0.0;
     batch[b] = PixelValue(0.0, 0.0, 0.0, false);
     if (k < last) {
-      c[b] = (flags & kHasCoefficients) != 0u ? ftz(entry_coefficient[k]) : 1.0;
+      c[b] = (kFlags & kHasCoefficients) != 0u ? ftz(entry_coefficient[k]) : 1.0;
       batch[b] = pixel_value(k, pixel[b], first_pass);
     }
   }
@@ -245,7 +250,7 @@ void load_round(uint k0, uint last, uint pixel[kBatch], bool first_pass, out flo
 // are marked invalid in entry_raw (mark_discarded), so no test is needed here.
 BinSums lane_sums(uint first, uint last, bool first_pass, bool variance_mean_pass, float mean) {
   BinSums a = BinSums(vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), 0u);
-  bool azimuthal = error_model == 3u;
+  bool azimuthal = kErrorModel == 3u;
   uint lanes = gl_WorkGroupSize.x;
   // The first pass loads the next round's pixel indices before this round's gathers, so that a
   // round waits on one load, not on the index and then the pixel.
@@ -293,7 +298,7 @@ BinSums lane_sums(uint first, uint last, bool first_pass, bool variance_mean_pas
 // about the bin's mean, a second pass.
 BinSums bin_sums(uint first, uint last, BinSums mine) {
   BinSums s = reduce_bin_sums(mine);
-  if (error_model == 3u && s.pixels > 0u) {
+  if (kErrorModel == 3u && s.pixels > 0u) {
     float mean = cr_div(total(s.signal), total(s.normalization));
     s.variance = reduce_bin_sums(lane_sums(first, last, false, true, mean)).variance;
   }
@@ -388,7 +393,7 @@ void bin_statistics(uint bin) {
     std_dev = cr_sqrt(cr_div(total(s.variance), total(s.normalization_squared)));
   }
   if (gl_LocalInvocationID.x == 0u) {
-    bool filled = s.pixels > 0u, with_error = error_model != 0u;
+    bool filled = s.pixels > 0u, with_error = kErrorModel != 0u;
     float sum_variance = total(s.variance), sum_normalization = total(s.normalization);
     write_plane(0u, bin, total(s.signal));
     write_plane(1u, bin, sum_variance);
