@@ -52,7 +52,7 @@ runtime::Array<float> entry_scratch(runtime::Context& context, std::size_t entri
 
 void check_sizes(const IntegrationMatrix& m, const reference::PixelCorrections& c) {
   if (m.row_start.size() < 2) throw std::invalid_argument("the integration matrix has no bins");
-  // 2^31: the kernels' entry indices (k + batch x lanes) must not wrap.
+  // 2^31: the kernels' entry indices (k + 2 batch x lanes, see lane_sums) must not wrap.
   if (m.pixel.size() >= (std::size_t{1} << 31))
     throw std::invalid_argument("the integration matrix has 2^31 entries or more");
   for (const auto p : m.pixel)

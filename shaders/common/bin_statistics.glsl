@@ -86,20 +86,11 @@ struct PixelValue {
 // Whether passes follow the first over a bin, so that it keeps the raw values in entry_raw.
 bool caching_raw() { return (kClipping && cycles > 0u) || kErrorModel == 3u; }
 
-// Entry k's raw value: gathered from the frame by the first pass (kept in entry_raw when passes
-// follow), read back from entry_raw by the others.
-float entry_raw_value(uint k, uint pixel, bool first_pass) {
-  if (!first_pass) return entry_raw[k];
-  float raw = ftz(raw_value(pixel));
-  if (caching_raw()) entry_raw[k] = raw;
-  return raw;
-}
-
-// pyFAI's preproc of entry k's pixel: signal = raw - dark, variance per model; invalid when the
-// raw value is not finite or is the dummy, or the normalization is 0 or not finite. Every load
-// comes first, unconditionally, so that a lane's loads for several entries overlap.
-PixelValue pixel_value(uint k, uint pixel, bool first_pass) {
-  float raw = entry_raw_value(k, pixel, first_pass);
+// pyFAI's preproc of entry k, whose raw value is `raw`: signal = raw - dark, variance per model;
+// invalid when the raw value is not finite or is the dummy, or the normalization is 0 or not
+// finite. Every load comes first, unconditionally, so that a lane's loads for several entries
+// overlap.
+PixelValue pixel_value(uint k, float raw) {
   float n = (kFlags & kUnitNormalization) != 0u ? 1.0 : ftz(entry_normalization[k]);
   float dark_value = (kFlags & kHasDark) != 0u ? ftz(entry_dark[k]) : 0.0;
   float user = kErrorModel == 1u ? ftz(entry_variance[k]) : 0.0;
@@ -229,8 +220,20 @@ BinSums reduce_bin_sums(BinSums s) { return shared_memory_tree(s, gl_LocalInvoca
 // of the bits (as L is): the reference takes its entries in the same rounds.
 const uint kBatch = 4u;  // reference: kBinBatch
 
-// A round's entries k0, k0 + L, ..., k0 + (kBatch - 1) L: weights (0 past `last`) and values.
-void load_round(uint k0, uint last, uint pixel[kBatch], bool first_pass, out float c[kBatch],
+// A round's raw values (entries k0, k0 + L, ..., k0 + (kBatch - 1) L; 0 past `last`): gathered
+// from the frame through `pixel` by the bin's first pass, read back from entry_raw by the others.
+void load_raw(uint k0, uint last, uint pixel[kBatch], bool first_pass, out float raw[kBatch]) {
+  uint lanes = gl_WorkGroupSize.x;
+  for (uint b = 0u; b < kBatch; ++b) {
+    uint k = k0 + b * lanes;
+    raw[b] = 0.0;
+    if (k < last) raw[b] = first_pass ? ftz(raw_value(pixel[b])) : entry_raw[k];
+  }
+}
+
+// The round's weights (0 past `last`) and values from its raw values; the first pass keeps the
+// raw values in entry_raw when passes follow.
+void load_round(uint k0, uint last, float raw[kBatch], bool first_pass, out float c[kBatch],
                 out PixelValue batch[kBatch]) {
   uint lanes = gl_WorkGroupSize.x;
   for (uint b = 0u; b < kBatch; ++b) {
@@ -238,14 +241,15 @@ void load_round(uint k0, uint last, uint pixel[kBatch], bool first_pass, out flo
     c[b] = 0.0;
     batch[b] = PixelValue(0.0, 0.0, 0.0, false);
     if (k < last) {
+      if (first_pass && caching_raw()) entry_raw[k] = raw[b];
       c[b] = (kFlags & kHasCoefficients) != 0u ? ftz(entry_coefficient[k]) : 1.0;
-      batch[b] = pixel_value(k, pixel[b], first_pass);
+      batch[b] = pixel_value(k, raw[b]);
     }
   }
 }
 
 // lane_sums' passes over a bin's entries.
-const uint kFirstPass = 0u;     // gathers the frame (entry_raw_value) and sums
+const uint kFirstPass = 0u;     // gathers the frame (load_raw) and sums
 const uint kVariancePass = 1u;  // the azimuthal model's second pass: only sum (c (s - mean n))^2
 const uint kClipPass = 2u;      // a clipping cycle: drops and sums, see lane_sums
 
@@ -261,22 +265,32 @@ BinSums lane_sums(uint first, uint last, uint pass, float mean, float threshold)
   BinSums a = BinSums(vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), 0u);
   bool azimuthal = kErrorModel == 3u;
   uint lanes = gl_WorkGroupSize.x;
-  // The first pass loads the next round's pixel indices before this round's gathers, so that a
-  // round waits on one load, not on the index and then the pixel.
-  uint next_pixel[kBatch];
+  // Loads run ahead of the sums: a round's raw values are loaded before the previous round is
+  // summed, and the first pass loads pixel indices a round before that, so that a lane has two
+  // rounds of loads in flight and a round never waits on the index and then the pixel.
+  const uint step = kBatch * lanes;
+  uint pixel[kBatch];
+  float raw[kBatch];
   for (uint b = 0u; b < kBatch; ++b) {
     uint k = first + lane() + b * lanes;
-    next_pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
+    pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
   }
-  for (uint k0 = first + lane(); k0 < last; k0 += kBatch * lanes) {
-    uint pixel[kBatch] = next_pixel;
+  load_raw(first + lane(), last, pixel, first_pass, raw);
+  for (uint b = 0u; b < kBatch; ++b) {
+    uint k = first + lane() + step + b * lanes;
+    pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
+  }
+  for (uint k0 = first + lane(); k0 < last; k0 += step) {
+    float next_raw[kBatch];
+    load_raw(k0 + step, last, pixel, first_pass, next_raw);
     for (uint b = 0u; b < kBatch; ++b) {
-      uint k = k0 + (kBatch + b) * lanes;
-      next_pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
+      uint k = k0 + 2u * step + b * lanes;
+      pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
     }
     float c[kBatch];
     PixelValue batch[kBatch];
-    load_round(k0, last, pixel, first_pass, c, batch);
+    load_round(k0, last, raw, first_pass, c, batch);
+    raw = next_raw;
     float signal = 0.0, variance = 0.0, normalization = 0.0, normalization_squared = 0.0, count = 0.0;
     for (uint b = 0u; b < kBatch; ++b) {
       PixelValue px = batch[b];
