@@ -35,7 +35,7 @@ struct BinPush {  // GLSL: BinPush in shaders/common/bin_statistics.glsl
 static_assert(sizeof(BinPush) == 24);
 
 // bin_statistics.glsl's kFlags (specialization constant 2).
-constexpr std::uint32_t kHasCoefficients = 1, kHasDark = 2, kHasDummy = 4, kUnitNormalization = 8;
+constexpr std::uint32_t kHasCoefficients = 1, kHasDark = 2, kHasDummy = 4, kUnitNormalization = 8, kCountedSums = 16;
 constexpr std::size_t kPlanes = 9;  // results planes, see bin_statistics.glsl
 
 template <class T>
@@ -80,6 +80,12 @@ std::vector<float> entry_order(const IntegrationMatrix& m, const std::vector<flo
 }
 
 // The bins by decreasing entry count (ties by index): the kernels' bin_order.
+std::size_t largest_bin(const IntegrationMatrix& m) {
+  std::size_t largest = 0;
+  for (std::size_t b = 0; b < m.bins(); ++b) largest = std::max<std::size_t>(largest, m.row_start[b + 1] - m.row_start[b]);
+  return largest;
+}
+
 std::vector<std::uint32_t> largest_first(const IntegrationMatrix& m) {
   std::vector<std::uint32_t> order(m.bins());
   std::iota(order.begin(), order.end(), 0u);
@@ -113,6 +119,9 @@ struct Integrator::State {
   std::size_t bins, pixels, entries;
   std::uint32_t default_lanes;
   bool has_coefficients, has_dark, has_variance, unit_normalization;
+  // bin_statistics.glsl's kCountedSums: every entry weighs 1 and no bin reaches 2^24 entries, so
+  // the sums of normalization, of its square and the count are exact integers, the pixel count.
+  bool counted_sums;
   runtime::Array<std::uint32_t> row_start, pixel, bin_order;
   runtime::Array<float> coefficient, normalization, dark, variance;
   std::optional<runtime::Array<float>> record_entry_raw;  // the public record()'s scratch, made on first use
@@ -133,6 +142,7 @@ struct Integrator::State {
         has_variance(!pc.variance.empty()),
         unit_normalization(std::all_of(m.pixel.begin(), m.pixel.end(),
                                        [&](std::uint32_t p) { return pc.normalization[p] == 1.0f; })),
+        counted_sums(unit_normalization && !has_coefficients && largest_bin(m) < (std::size_t{1} << 24)),
         row_start(upload_array<std::uint32_t>(c, t, m.row_start)),
         pixel(upload_array<std::uint32_t>(c, t, m.pixel)),
         bin_order(upload_array<std::uint32_t>(c, t, largest_first(m))),
@@ -186,7 +196,8 @@ struct Integrator::State {
     BinPush push{static_cast<std::uint32_t>(bins), params.dummy.value_or(0.0f), params.delta_dummy, params.empty, 0,
                  0.0f};
     const std::uint32_t flags = (has_coefficients ? kHasCoefficients : 0) | (has_dark ? kHasDark : 0) |
-                                (params.dummy ? kHasDummy : 0) | (unit_normalization ? kUnitNormalization : 0);
+                                (params.dummy ? kHasDummy : 0) | (unit_normalization ? kUnitNormalization : 0) |
+                                (counted_sums ? kCountedSums : 0);
     if (clip) {
       const auto& p = std::get<reference::SigmaClipParams>(operation);
       push.cycles = p.cycles;

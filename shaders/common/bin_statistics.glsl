@@ -47,7 +47,7 @@ layout(std430, binding = 9) buffer EntryRaw { float entry_raw[]; };
 // than push constants: each pipeline then loads only the arrays it uses and the compiler keeps
 // registers for those alone, so more workgroups fit on a multiprocessor (H100, 3-cycle clipping
 // of a Pilatus 6M frame without corrections: see docs/benchmarks.md). Same bits either way.
-layout(constant_id = 2) const uint kFlags = 0u;  // kHasCoefficients | kHasDark | kHasDummy | kUnitNormalization
+layout(constant_id = 2) const uint kFlags = 0u;  // kHasCoefficients | kHasDark | kHasDummy | kUnitNormalization | kCountedSums
 layout(constant_id = 3) const uint kErrorModel = 0u;  // 0 none, 1 variance, 2 poisson, 3 azimuthal
 
 // C++ twin: algorithms::BinPush (algorithms/integrate.cpp).
@@ -64,6 +64,7 @@ const uint kHasCoefficients = 1u;
 const uint kHasDark = 2u;
 const uint kHasDummy = 4u;
 const uint kUnitNormalization = 8u;  // every entry's normalization is 1: not read
+const uint kCountedSums = 16u;  // see counted_sums
 
 bool is_finite(float x) { return (floatBitsToUint(x) & kInfinityBits) != kInfinityBits; }
 float mul(float a, float b) {
@@ -114,43 +115,87 @@ struct BinSums {
   uint pixels;
 };
 
+// Which sums a tree carries: all of them, or the azimuthal variance pass's one.
+const uint kAllSums = 0u;
+const uint kVarianceSum = 1u;
+
+// Whether the sums of normalization, of its square and the count are the pixel count: with
+// kCountedSums every entry adds exactly 1 to each, so each is an integer below 2^24 (the host
+// checks the bins' sizes), exact in float in any order and with zero compensation, and
+// float(pixels) gives its bits. Neither the lanes nor the tree then carry them: 3 of the 5
+// compensated sums, the arithmetic and shuffles that bound the tree (H100: see docs/benchmarks.md).
+bool counted_sums() { return (kFlags & kCountedSums) != 0u; }
+
+// Whether field group f rides in a tree of `sums`: 0 signal, 1 variance, 2 normalization, its
+// square and the count, 3 pixels.
+bool carries(uint sums, uint f) {
+  if (sums == kVarianceSum) return f == 1u;
+  return f != 2u || !counted_sums();
+}
+
 shared vec2 bin_scratch[5][gl_WorkGroupSize.x];
 shared uint pixel_scratch[gl_WorkGroupSize.x];
 
-void store_bin_sums(uint i, BinSums s) {
-  bin_scratch[0][i] = s.signal;
-  bin_scratch[1][i] = s.variance;
-  bin_scratch[2][i] = s.normalization;
-  bin_scratch[3][i] = s.normalization_squared;
-  bin_scratch[4][i] = s.count;
-  pixel_scratch[i] = s.pixels;
+void store_bin_sums(uint i, BinSums s, uint sums) {
+  if (carries(sums, 0u)) bin_scratch[0][i] = s.signal;
+  if (carries(sums, 1u)) bin_scratch[1][i] = s.variance;
+  if (carries(sums, 2u)) {
+    bin_scratch[2][i] = s.normalization;
+    bin_scratch[3][i] = s.normalization_squared;
+    bin_scratch[4][i] = s.count;
+  }
+  if (carries(sums, 3u)) pixel_scratch[i] = s.pixels;
 }
 
-BinSums load_bin_sums(uint i) {
-  return BinSums(bin_scratch[0][i], bin_scratch[1][i], bin_scratch[2][i], bin_scratch[3][i], bin_scratch[4][i],
-                 pixel_scratch[i]);
+BinSums load_bin_sums(uint i, uint sums) {
+  BinSums s = BinSums(vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0), 0u);
+  if (carries(sums, 0u)) s.signal = bin_scratch[0][i];
+  if (carries(sums, 1u)) s.variance = bin_scratch[1][i];
+  if (carries(sums, 2u)) {
+    s.normalization = bin_scratch[2][i];
+    s.normalization_squared = bin_scratch[3][i];
+    s.count = bin_scratch[4][i];
+  }
+  if (carries(sums, 3u)) s.pixels = pixel_scratch[i];
+  return s;
 }
 
-BinSums combine_bin_sums(BinSums a, BinSums b) {
-  return BinSums(compensated_combine(a.signal, b.signal), compensated_combine(a.variance, b.variance),
-                 compensated_combine(a.normalization, b.normalization),
-                 compensated_combine(a.normalization_squared, b.normalization_squared),
-                 compensated_combine(a.count, b.count), a.pixels + b.pixels);
+BinSums combine_bin_sums(BinSums a, BinSums b, uint sums) {
+  if (carries(sums, 0u)) a.signal = compensated_combine(a.signal, b.signal);
+  if (carries(sums, 1u)) a.variance = compensated_combine(a.variance, b.variance);
+  if (carries(sums, 2u)) {
+    a.normalization = compensated_combine(a.normalization, b.normalization);
+    a.normalization_squared = compensated_combine(a.normalization_squared, b.normalization_squared);
+    a.count = compensated_combine(a.count, b.count);
+  }
+  if (carries(sums, 3u)) a.pixels += b.pixels;
+  return a;
+}
+
+// The tree's result: the counted sums filled in from the pixel count.
+BinSums with_counted_sums(BinSums s, uint sums) {
+  if (sums == kAllSums && counted_sums()) {
+    vec2 n = vec2(float(s.pixels), 0.0);
+    s.normalization = n;
+    s.normalization_squared = n;
+    s.count = n;
+  }
+  return s;
 }
 
 // The lanes' sums along the fixed neighbours-first tree through shared memory; every lane gets
 // the bin's sums. `t`: the lane's place in the tree.
-BinSums shared_memory_tree(BinSums s, uint t) {
-  store_bin_sums(t, s);
+BinSums shared_memory_tree(BinSums s, uint t, uint sums) {
+  store_bin_sums(t, s, sums);
   for (uint stride = 1u; stride < gl_WorkGroupSize.x; stride <<= 1) {
     barrier();
     if ((t & (2u * stride - 1u)) == 0u)
-      store_bin_sums(t, combine_bin_sums(load_bin_sums(t), load_bin_sums(t + stride)));
+      store_bin_sums(t, combine_bin_sums(load_bin_sums(t, sums), load_bin_sums(t + stride, sums), sums), sums);
   }
   barrier();
-  BinSums r = load_bin_sums(0u);
+  BinSums r = load_bin_sums(0u, sums);
   barrier();  // the scratch is reused right after
-  return r;
+  return with_counted_sums(r, sums);
 }
 
 #if VULKANITE_SUBGROUPS
@@ -166,49 +211,71 @@ uint lane() {
   return full_subgroups() ? gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID : gl_LocalInvocationID.x;
 }
 
-BinSums shuffle_down(BinSums s, uint delta) {
-  return BinSums(subgroupShuffleDown(s.signal, delta), subgroupShuffleDown(s.variance, delta),
-                 subgroupShuffleDown(s.normalization, delta), subgroupShuffleDown(s.normalization_squared, delta),
-                 subgroupShuffleDown(s.count, delta), subgroupShuffleDown(s.pixels, delta));
+BinSums shuffle_down(BinSums s, uint delta, uint sums) {
+  if (carries(sums, 0u)) s.signal = subgroupShuffleDown(s.signal, delta);
+  if (carries(sums, 1u)) s.variance = subgroupShuffleDown(s.variance, delta);
+  if (carries(sums, 2u)) {
+    s.normalization = subgroupShuffleDown(s.normalization, delta);
+    s.normalization_squared = subgroupShuffleDown(s.normalization_squared, delta);
+    s.count = subgroupShuffleDown(s.count, delta);
+  }
+  if (carries(sums, 3u)) s.pixels = subgroupShuffleDown(s.pixels, delta);
+  return s;
 }
 
-BinSums shuffle_first(BinSums s) {
-  return BinSums(subgroupShuffle(s.signal, 0u), subgroupShuffle(s.variance, 0u), subgroupShuffle(s.normalization, 0u),
-                 subgroupShuffle(s.normalization_squared, 0u), subgroupShuffle(s.count, 0u),
-                 subgroupShuffle(s.pixels, 0u));
+BinSums shuffle_first(BinSums s, uint sums) {
+  if (carries(sums, 0u)) s.signal = subgroupShuffle(s.signal, 0u);
+  if (carries(sums, 1u)) s.variance = subgroupShuffle(s.variance, 0u);
+  if (carries(sums, 2u)) {
+    s.normalization = subgroupShuffle(s.normalization, 0u);
+    s.normalization_squared = subgroupShuffle(s.normalization_squared, 0u);
+    s.count = subgroupShuffle(s.count, 0u);
+  }
+  if (carries(sums, 3u)) s.pixels = subgroupShuffle(s.pixels, 0u);
+  return s;
 }
 
 // The same tree with its levels inside a subgroup done by shuffles, without barriers: lane i
 // takes lane i + stride's node, and the lanes the tree keeps (i a multiple of 2 stride) only read
 // lanes that hold one. The subgroups' nodes then meet in shared memory, and the upper levels are
-// shuffles again when they fit in one subgroup: 2 barriers instead of log2(lanes) + 2 (H100,
-// 256 lanes: 3-cycle clipping 273 -> 243 us, same bits).
-BinSums reduce_bin_sums(BinSums s) {
-  if (!full_subgroups()) return shared_memory_tree(s, gl_LocalInvocationID.x);
-  for (uint stride = 1u; stride < gl_SubgroupSize; stride <<= 1) s = combine_bin_sums(s, shuffle_down(s, stride));
+// shuffles again in the first subgroup alone when they fit in one, which leaves the root in
+// shared memory for every lane: 2 barriers instead of log2(lanes) + 2 (H100, 256 lanes: 3-cycle
+// clipping 273 -> 243 us, same bits), and the other subgroups skip the upper levels' arithmetic.
+// `sums`: kAllSums, or kVarianceSum for the variance pass (only the variance is meaningful then).
+BinSums reduce_bin_sums(BinSums s, uint sums) {
+  if (!full_subgroups()) return shared_memory_tree(s, gl_LocalInvocationID.x, sums);
+  for (uint stride = 1u; stride < gl_SubgroupSize; stride <<= 1)
+    s = combine_bin_sums(s, shuffle_down(s, stride, sums), sums);
   const uint blocks = gl_NumSubgroups;
-  if (blocks == 1u) return shuffle_first(s);
-  if (gl_SubgroupInvocationID == 0u) store_bin_sums(gl_SubgroupID, s);
+  if (blocks == 1u) return with_counted_sums(shuffle_first(s, sums), sums);
+  if (gl_SubgroupInvocationID == 0u) store_bin_sums(gl_SubgroupID, s, sums);
   barrier();
   if (blocks <= gl_SubgroupSize) {
-    s = load_bin_sums(min(gl_SubgroupInvocationID, blocks - 1u));
-    for (uint stride = 1u; stride < blocks; stride <<= 1) s = combine_bin_sums(s, shuffle_down(s, stride));
-    s = shuffle_first(s);
-  } else {  // more subgroups than lanes in one (llvmpipe: 8 lanes)
-    const uint t = lane();
-    for (uint stride = 1u; stride < blocks; stride <<= 1) {
-      if (t < blocks && (t & (2u * stride - 1u)) == 0u)
-        store_bin_sums(t, combine_bin_sums(load_bin_sums(t), load_bin_sums(t + stride)));
-      barrier();
+    // The root goes to slot `blocks`, past the nodes: the next tree's nodes are stored before
+    // its first barrier, which every lane reaches only after reading this root, and its root
+    // after that barrier, so no barrier is needed after the read.
+    if (gl_SubgroupID == 0u) {
+      s = load_bin_sums(min(gl_SubgroupInvocationID, blocks - 1u), sums);
+      for (uint stride = 1u; stride < blocks; stride <<= 1) s = combine_bin_sums(s, shuffle_down(s, stride, sums), sums);
+      if (gl_SubgroupInvocationID == 0u) store_bin_sums(blocks, s, sums);
     }
-    s = load_bin_sums(0u);
+    barrier();
+    return with_counted_sums(load_bin_sums(blocks, sums), sums);
   }
+  // More subgroups than lanes in one (llvmpipe: 8 lanes).
+  const uint t = lane();
+  for (uint stride = 1u; stride < blocks; stride <<= 1) {
+    if (t < blocks && (t & (2u * stride - 1u)) == 0u)
+      store_bin_sums(t, combine_bin_sums(load_bin_sums(t, sums), load_bin_sums(t + stride, sums), sums), sums);
+    barrier();
+  }
+  s = load_bin_sums(0u, sums);
   barrier();  // the scratch is reused right after
-  return s;
+  return with_counted_sums(s, sums);
 }
 #else
 uint lane() { return gl_LocalInvocationID.x; }
-BinSums reduce_bin_sums(BinSums s) { return shared_memory_tree(s, gl_LocalInvocationID.x); }
+BinSums reduce_bin_sums(BinSums s, uint sums) { return shared_memory_tree(s, gl_LocalInvocationID.x, sums); }
 #endif
 
 // A lane takes its entries in rounds of kBatch (entries k0, k0 + L, ..., k0 + (kBatch - 1) L):
@@ -298,17 +365,21 @@ BinSums lane_sums(uint first, uint last, uint pass, float mean) {
         float cn = mul(c[b], px.normalization);
         signal = add_ftz(signal, mul(c[b], px.signal));
         if (!azimuthal) variance = add_ftz(variance, mul(mul(c[b], c[b]), px.variance));
-        normalization = add_ftz(normalization, cn);
-        normalization_squared = add_ftz(normalization_squared, mul(cn, cn));
-        count = add_ftz(count, c[b]);
+        if (!counted_sums()) {
+          normalization = add_ftz(normalization, cn);
+          normalization_squared = add_ftz(normalization_squared, mul(cn, cn));
+          count = add_ftz(count, c[b]);
+        }
       }
       a.pixels += 1u;
     }
     a.signal = compensated_add(a.signal, signal);
     a.variance = compensated_add(a.variance, variance);
-    a.normalization = compensated_add(a.normalization, normalization);
-    a.normalization_squared = compensated_add(a.normalization_squared, normalization_squared);
-    a.count = compensated_add(a.count, count);
+    if (!counted_sums()) {
+      a.normalization = compensated_add(a.normalization, normalization);
+      a.normalization_squared = compensated_add(a.normalization_squared, normalization_squared);
+      a.count = compensated_add(a.count, count);
+    }
   }
   return a;
 }
@@ -318,7 +389,7 @@ BinSums lane_sums(uint first, uint last, uint pass, float mean) {
 BinSums with_azimuthal_variance(uint first, uint last, BinSums s) {
   if (kErrorModel == 3u && s.pixels > 0u) {
     float mean = cr_div(total(s.signal), total(s.normalization));
-    s.variance = reduce_bin_sums(lane_sums(first, last, kVariancePass, mean)).variance;
+    s.variance = reduce_bin_sums(lane_sums(first, last, kVariancePass, mean), kVarianceSum).variance;
   }
   return s;
 }
@@ -399,7 +470,7 @@ void write_plane(uint plane, uint bin, float value) { results[plane * bins + bin
 void bin_statistics(uint bin) {
   uint first = row_start[bin], last = row_start[bin + 1u];
   BinSums mine = lane_sums(first, last, kFirstPass, 0.0);
-  BinSums s = with_azimuthal_variance(first, last, reduce_bin_sums(mine));
+  BinSums s = with_azimuthal_variance(first, last, reduce_bin_sums(mine, kAllSums));
   float mean = cr_div(total(s.signal), total(s.normalization));
   float std_dev = cr_sqrt(cr_div(total(s.variance), total(s.normalization_squared)));
   for (uint cycle = 0u; kClipping && cycle < cycles; ++cycle) {
@@ -409,7 +480,7 @@ void bin_statistics(uint bin) {
     bool marked = mark_discarded(first, last, mean, mul(k, std_dev));
     if (!any_in_workgroup(marked)) break;
     if (marked) mine = lane_sums(first, last, kSumPass, 0.0);
-    s = with_azimuthal_variance(first, last, reduce_bin_sums(mine));
+    s = with_azimuthal_variance(first, last, reduce_bin_sums(mine, kAllSums));
     mean = cr_div(total(s.signal), total(s.normalization));
     std_dev = cr_sqrt(cr_div(total(s.variance), total(s.normalization_squared)));
   }
