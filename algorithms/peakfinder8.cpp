@@ -37,6 +37,8 @@ static_assert(sizeof(Peakfinder8Push) == 48);
 constexpr std::uint32_t kMasked = 0x80000000u;
 constexpr std::uint32_t kOverflow = 1, kInfinite = 2;  // counters[2] flags
 constexpr std::uint32_t kWorkgroup = 256, kRingWorkgroup = 128;
+// grow_regions takes one list entry per workgroup (a warp of NVIDIA's): see its main().
+constexpr std::uint32_t kGrowWorkgroup = 32;
 static_assert(kWorkgroup % 32 == 0, "label_init packs the joinable bits of 32 pixels per word");
 constexpr std::uint32_t kLabelInitPixelsPerInvocation = 4;  // label_init's specialization constant 2
 // radial_statistics' specialization constant 2: each ring's first values kept in shared memory,
@@ -209,9 +211,10 @@ struct Peakfinder8::State {
                                        slot.trail,        pixel_bits, joinable_list, joinable_value};
     const auto pixel_groups = static_cast<std::uint32_t>(std::min<std::size_t>((pixels + kWorkgroup - 1) / kWorkgroup, 65535));
     // The kernels after label_init visit its list of joinable pixels, whose length only the GPU
-    // knows: enough groups for a few hundred thousand at once (grow: 8192, one per 32
-    // invocations), striding beyond.
+    // knows: enough groups for a few hundred thousand at once (grow: 8192, one per workgroup),
+    // striding beyond.
     const std::uint32_t list_groups = std::min<std::uint32_t>(pixel_groups, 1024);
+    const std::uint32_t grow_groups = list_groups * (kWorkgroup / kGrowWorkgroup);
     const auto ring_groups = static_cast<std::uint32_t>(std::clamp<std::size_t>(rings, 1, 65535));
     seq.fill(counters, 0);
     seq.barrier();
@@ -231,7 +234,8 @@ struct Peakfinder8::State {
     seq.barrier();
     seq.dispatch(kernel("label_resolve", shaders::peakfinder8_label_resolve, 0), buffers, p, {list_groups});
     seq.barrier();
-    seq.dispatch(kernel("grow_regions", shaders::peakfinder8_grow_regions, *type), buffers, p, {list_groups});
+    seq.dispatch(kernel("grow_regions", shaders::peakfinder8_grow_regions, *type, kGrowWorkgroup), buffers, p,
+                 {grow_groups});
   }
 
   void submit(Slot& slot, const io::Frame& frame) {
