@@ -37,15 +37,8 @@ static_assert(sizeof(Peakfinder8Push) == 48);
 constexpr std::uint32_t kMasked = 0x80000000u;
 constexpr std::uint32_t kOverflow = 1, kInfinite = 2;  // counters[2] flags
 constexpr std::uint32_t kWorkgroup = 256, kRingWorkgroup = 128;
-// grow_regions takes one list entry per workgroup (a warp of NVIDIA's): see its main().
-constexpr std::uint32_t kGrowWorkgroup = 32;
 static_assert(kWorkgroup % 32 == 0, "label_init packs the joinable bits of 32 pixels per word");
 constexpr std::uint32_t kLabelInitPixelsPerInvocation = 4;  // label_init's specialization constant 2
-// radial_statistics' specialization constant 2: each ring's first values kept in shared memory,
-// 16 KiB a workgroup (19 with the partial sums: 11 workgroups on an H100 SM's 228 KiB, hence the
-// largest rings first). The benchmark's Pilatus 6M frame keeps 84 % of its entries there.
-constexpr std::uint32_t kRingCachedValues = 4096;
-static_assert(kRingCachedValues % kRingWorkgroup == 0, "radial_statistics hands out cached entries as the others");
 constexpr std::size_t kStatPlanes = 5;
 
 // Devices that stop loops silently past a budget per invocation (DeviceInfo::loop_budget:
@@ -65,9 +58,7 @@ std::vector<std::uint32_t> pixel_rings(std::span<const float> radius, std::span<
   return words;
 }
 
-// The unmasked pixels of each ring in the order OM adds them: frame order, or the sample's; `start`
-// then lists the rings from the most entries to the fewest (ring_start in
-// shaders/common/peakfinder8.glsl).
+// The unmasked pixels of each ring in the order OM adds them: frame order, or the sample's.
 struct RingLists {
   std::vector<std::uint32_t> start, pixel;
 };
@@ -88,12 +79,6 @@ RingLists ring_lists(std::span<const std::uint32_t> words, std::size_t rings, co
   for (std::size_t r = 0; r < rings; ++r) lists.start[r + 1] += lists.start[r];
   std::vector<std::uint32_t> next(lists.start.begin(), lists.start.end() - 1);
   for (const auto& e : entries) lists.pixel[next[e.first]++] = e.second;  // stable: keeps OM's order
-  std::vector<std::uint32_t> order(rings);
-  for (std::size_t r = 0; r < rings; ++r) order[r] = static_cast<std::uint32_t>(r);
-  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return lists.start[a + 1] - lists.start[a] > lists.start[b + 1] - lists.start[b];
-  });
-  lists.start.insert(lists.start.end(), order.begin(), order.end());
   return lists;
 }
 
@@ -151,7 +136,7 @@ struct Peakfinder8::State {
         radius(r.begin(), r.end()),
         mask(std::move(m)),
         pixels(l.pixel_count()),
-        rings((lists.start.size() - 1) / 2),
+        rings(lists.start.size() - 1),
         // Regions and their pixels come back through host memory; a frame with more (a threshold
         // far too low) falls back on the host's scan rather than on gigabytes of buffers.
         region_capacity(std::clamp<std::size_t>(pixels / 16, 1024, std::size_t{1} << 18)),
@@ -211,10 +196,9 @@ struct Peakfinder8::State {
                                        slot.trail,        pixel_bits, joinable_list, joinable_value};
     const auto pixel_groups = static_cast<std::uint32_t>(std::min<std::size_t>((pixels + kWorkgroup - 1) / kWorkgroup, 65535));
     // The kernels after label_init visit its list of joinable pixels, whose length only the GPU
-    // knows: enough groups for a few hundred thousand at once (grow: 8192, one per workgroup),
-    // striding beyond.
+    // knows: enough groups for a few hundred thousand at once (grow: 8192, one per 32
+    // invocations), striding beyond.
     const std::uint32_t list_groups = std::min<std::uint32_t>(pixel_groups, 1024);
-    const std::uint32_t grow_groups = list_groups * (kWorkgroup / kGrowWorkgroup);
     const auto ring_groups = static_cast<std::uint32_t>(std::clamp<std::size_t>(rings, 1, 65535));
     seq.fill(counters, 0);
     seq.barrier();
@@ -222,8 +206,7 @@ struct Peakfinder8::State {
     using Spirv = std::span<const std::uint32_t>;
     const Spirv radial_statistics = subgroups ? Spirv(shaders::peakfinder8_radial_statistics_subgroups)
                                               : Spirv(shaders::peakfinder8_radial_statistics);
-    seq.dispatch(kernel("radial_statistics", radial_statistics, *type, kRingWorkgroup, {kRingCachedValues}), buffers, p,
-                 {ring_groups});
+    seq.dispatch(kernel("radial_statistics", radial_statistics, *type, kRingWorkgroup), buffers, p, {ring_groups});
     seq.barrier();
     const auto label_init_groups = static_cast<std::uint32_t>(std::min<std::size_t>(
         (pixels + kWorkgroup * kLabelInitPixelsPerInvocation - 1) / (kWorkgroup * kLabelInitPixelsPerInvocation), 65535));
@@ -234,8 +217,7 @@ struct Peakfinder8::State {
     seq.barrier();
     seq.dispatch(kernel("label_resolve", shaders::peakfinder8_label_resolve, 0), buffers, p, {list_groups});
     seq.barrier();
-    seq.dispatch(kernel("grow_regions", shaders::peakfinder8_grow_regions, *type, kGrowWorkgroup), buffers, p,
-                 {grow_groups});
+    seq.dispatch(kernel("grow_regions", shaders::peakfinder8_grow_regions, *type), buffers, p, {list_groups});
   }
 
   void submit(Slot& slot, const io::Frame& frame) {

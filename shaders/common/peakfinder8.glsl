@@ -54,12 +54,11 @@ layout(std430, binding = 0) readonly buffer Frame { uint frame_words[]; };
 // Per pixel: its ring (the radius rounded half to even) | kMasked when the mask excludes it.
 layout(std430, binding = 1) readonly buffer PixelRing { uint pixel_ring[]; };
 // The unmasked pixels of each ring in the order OM sums them (CSR: ring r holds entries
-// ring_start[r] .. ring_start[r + 1]); then, from ring_start[rings + 1] on, the rings from the
-// most entries to the fewest (radial_statistics' order).
+// ring_start[r] .. ring_start[r + 1]).
 layout(std430, binding = 2) readonly buffer RingStart { uint ring_start[]; };
 layout(std430, binding = 3) readonly buffer RingPixel { uint ring_pixel[]; };
-// Per entry past a ring's first kCachedValues (radial_statistics): the pixel's value, gathered in
-// the first pass (read back only by the invocation that wrote it).
+// Per entry: the pixel's value, gathered in the first pass (read back only by the invocation
+// that wrote it).
 layout(std430, binding = 4) buffer RingValues { float ring_values[]; };
 // Five planes of `rings` values: offset, sigma, threshold, lower threshold, count (uint bits).
 layout(std430, binding = 5) PEAKFINDER8_RING_STATS_ACCESS buffer RingStats { float ring_stats[]; };

@@ -1,6 +1,6 @@
 #version 460
-// One invocation (the first of a workgroup) per component that has a seed (its root's entry in
-// the list of joinable pixels): grows OM's region from the seed in OM's order, estimates the local background,
+// One invocation per component that has a seed (its root's entry in the list of joinable
+// pixels): grows OM's region from the seed in OM's order, estimates the local background,
 // re-integrates and applies OM's filters, then writes the region (accepted or not) and its
 // pixels in the order they joined, for the host to order and check.
 //
@@ -11,7 +11,7 @@
 // back on the sequential scan).
 //
 // Bindings and push constants: common/peakfinder8.glsl. Specialization constants: 0 workgroup
-// size (one list entry per workgroup, whatever its size), 1 pixel type. Twin: Scan::grow, Scan::local_background and Scan::try_candidate in
+// size, 1 pixel type. Twin: Scan::grow, Scan::local_background and Scan::try_candidate in
 // reference/peakfinder8.cpp, every float operation in the same order.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
@@ -34,50 +34,41 @@ struct Background {
 };
 
 // `cfs`, `css`: the centre in ASIC coordinates; `asic_fs`, `asic_ss`: the ASIC's first pixel.
-// The square's positions are taken row by row (OM's order) kBackgroundBatch at a time, values and
-// background bits together, so that a batch costs one memory round trip (two rows of the usual
-// 16 x 16 square: 8 round trips, not 16 as with a batch per row); the sums then run in OM's order
-// from registers.
-const int kBackgroundBatch = 32;
+// Pixels of the background square loaded per batch: one row of it at a time (4R wide), values
+// and background bits together, so that a row costs one memory round trip rather than 4R; the
+// sums then run in OM's order from registers.
+const int kBackgroundBatch = 16;
 
 Background local_background(int cfs, int css, int asic_fs, int asic_ss, int centre_index) {
-  const int r2 = 2 * local_bg_radius, side = 2 * r2;
+  const int r2 = 2 * local_bg_radius;
   float sum = 0.0, sum_of_squares = 0.0, max_value = 0.0;
   uint n = 0u;
-  // (dfs, dss) of the batch's first position; the positions run row-major over the square.
-  int dfs0 = -r2, dss0 = -r2;
-  for (int q0 = 0; q0 < side * side; q0 += kBackgroundBatch) {
-    float values[kBackgroundBatch];
-    bool use[kBackgroundBatch];
-    int dfs = dfs0, dss = dss0;
-    for (int b = 0; b < kBackgroundBatch; ++b) {
-      const int fs = cfs + dfs, ss = css + dss;
-      use[b] = q0 + b < side * side && fs >= 0 && fs < int(asic_nx) && ss >= 0 && ss < int(asic_ny) &&
-               dfs * dfs + dss * dss <= r2 * r2;
-      values[b] = 0.0;
-      if (use[b]) {
-        const uint j = uint(asic_fs + fs) + uint(asic_ss + ss) * width;
-        values[b] = raw_value(j);
-        // Pixels below threshold are never taken by a region: OM's "free" test is implied.
-        use[b] = background_bit(j);
+  for (int dss = -r2; dss < r2; ++dss) {
+    for (int dfs0 = -r2; dfs0 < r2; dfs0 += kBackgroundBatch) {
+      float values[kBackgroundBatch];
+      bool use[kBackgroundBatch];
+      for (int b = 0; b < kBackgroundBatch; ++b) {
+        const int dfs = dfs0 + b, fs = cfs + dfs, ss = css + dss;
+        use[b] = dfs < r2 && fs >= 0 && fs < int(asic_nx) && ss >= 0 && ss < int(asic_ny) && dfs * dfs + dss * dss <= r2 * r2;
+        values[b] = 0.0;
+        if (use[b]) {
+          const uint j = uint(asic_fs + fs) + uint(asic_ss + ss) * width;
+          values[b] = raw_value(j);
+          // Pixels below threshold are never taken by a region: OM's "free" test is implied.
+          use[b] = background_bit(j);
+        }
       }
-      if (++dfs == r2) {
-        dfs = -r2;
-        ++dss;
+      for (int b = 0; b < kBackgroundBatch; ++b) {
+        if (!use[b]) continue;
+        const float v = values[b];
+        n += 1u;
+        precise float square = v * v;
+        precise float a = sum + v;
+        precise float c = sum_of_squares + square;
+        sum = a;
+        sum_of_squares = c;
+        if (v > max_value) max_value = v;
       }
-    }
-    dfs0 = dfs;
-    dss0 = dss;
-    for (int b = 0; b < kBackgroundBatch; ++b) {
-      if (!use[b]) continue;
-      const float v = values[b];
-      n += 1u;
-      precise float square = v * v;
-      precise float a = sum + v;
-      precise float c = sum_of_squares + square;
-      sum = a;
-      sum_of_squares = c;
-      if (v > max_value) max_value = v;
     }
   }
   Background bg;
@@ -97,28 +88,11 @@ Background local_background(int cfs, int css, int asic_fs, int asic_ss, int cent
   return bg;
 }
 
-// Each region's trail and taken marks live in its workgroup's shared memory, not in global
-// memory: the visits form one dependent chain (a visit reads the entry an earlier one appended,
-// then its neighbours' marks), and a global load of either sat on that chain every visit. Trail
-// entries from kSharedTrail on, and pixels outside the window around the seed, use the global
-// trail and the labels' kTaken bit as before: each pixel's mark has one home, fixed by where it lies.
-const uint kSharedTrail = 512u;
-shared uvec2 trail_position[kSharedTrail];  // (fs, ss) of the frame
-shared float trail_raw[kSharedTrail];
-// Taken marks of a window of kWindow x kWindow pixels, kWindowLeft columns left of the seed and
-// kWindowUp rows above it: the seed is its component's first interior pixel in scan order, so the
-// rows above hold only border pixels of the component.
-const int kWindow = 64, kWindowLeft = 32, kWindowUp = 1;
-const uint kWindowWords = uint(kWindow * kWindow) / 32u;
-shared uint taken_window[kWindowWords];
-
 void grow(uint root) {
   const uint s = seed[root];
   const uint base = atomicAdd(counters[1], region_size[root]);
-  const int seed_fs = int(s % width), seed_ss = int(s / width);
-  const int asic_fs = seed_fs - seed_fs % int(asic_nx);
-  const int asic_ss = seed_ss - seed_ss % int(asic_ny);
-  for (uint w = 0u; w < kWindowWords; ++w) taken_window[w] = 0u;
+  const int asic_fs = int((s % width) - (s % width) % asic_nx);
+  const int asic_ss = int((s / width) - (s / width) % asic_ny);
 
   // Growth: visit the trail's entries in order, appending the free joinable neighbours. The
   // sums of raw values that the re-integration needs do not depend on the background, so they
@@ -126,46 +100,30 @@ void grow(uint root) {
   uint count = 0u;
   float sum_i = 0.0, sum_fs = 0.0, sum_ss = 0.0;
   float total_raw = 0.0, com_fs = 0.0, com_ss = 0.0, max_raw = uintBitsToFloat(kNegativeInfinityBits);
-  trail_position[0] = uvec2(seed_fs, seed_ss);
+  trail[base] = uvec2(s, 0u);
   for (uint p = 0u; p == 0u || p < count; ++p) {
-    int cfs, css;
-    if (p < kSharedTrail) {
-      cfs = int(trail_position[p].x);
-      css = int(trail_position[p].y);
-    } else {
-      const uint centre = trail[base + p].x;
-      cfs = int(centre % width);
-      css = int(centre / width);
-    }
-    // All nine neighbours' bits, marks and values at once (a mark or value is only meaningful
+    const uint centre = trail[base + p].x;
+    const int cfs = int(centre % width), css = int(centre / width);
+    // All nine neighbours' bits, labels and values at once (a label or value is only meaningful
     // where the joinable bit is set): one memory round trip per visit. Within one visit the nine
     // are distinct pixels, so a join does not change what was read for the others.
-    uint marks[9], indices[9];
-    bool free[9], windowed[9];
+    uint labels[9], indices[9];
+    bool free[9];
     float values[9], raws[9];
     for (uint k = 0u; k < 9u; ++k) {
       const int fs = cfs + kNeighbours[k].x, ss = css + kNeighbours[k].y;
       const bool inside = fs >= asic_fs && fs < asic_fs + int(asic_nx) && ss >= asic_ss && ss < asic_ss + int(asic_ny);
-      const int wx = fs - seed_fs + kWindowLeft, wy = ss - seed_ss + kWindowUp;
-      windowed[k] = wx >= 0 && wx < kWindow && wy >= 0 && wy < kWindow;
-      const uint bit = windowed[k] ? uint(wx + wy * kWindow) : 0u;
       indices[k] = inside ? uint(fs) + uint(ss) * width : 0u;
       free[k] = inside && joinable_bit(indices[k]);
-      marks[k] = windowed[k] ? (taken_window[bit >> 5] >> (bit & 31u)) << 31 : label[indices[k]];
+      labels[k] = label[indices[k]];
       values[k] = joinable_value[indices[k]];
       raws[k] = raw_value(indices[k]);
     }
     for (uint k = 0u; k < 9u; ++k) {
-      if (!free[k] || (marks[k] & kTaken) != 0u) continue;
+      if (!free[k] || (labels[k] & kTaken) != 0u) continue;
       const uint j = indices[k];
-      const int fs_index = cfs + kNeighbours[k].x, ss_index = css + kNeighbours[k].y;
-      if (windowed[k]) {
-        const uint bit = uint(fs_index - seed_fs + kWindowLeft + (ss_index - seed_ss + kWindowUp) * kWindow);
-        taken_window[bit >> 5] |= 1u << (bit & 31u);
-      } else {
-        label[j] = marks[k] | kTaken;
-      }
-      const float fs = float(fs_index), ss = float(ss_index);  // j % width, j / width
+      label[j] = labels[k] | kTaken;
+      const float fs = float(j % width), ss = float(j / width);
       precise float value = values[k];
       precise float weighted_fs = value * fs;
       precise float weighted_ss = value * ss;
@@ -185,12 +143,7 @@ void grow(uint root) {
       com_fs = e;
       com_ss = f;
       if (raw > max_raw) max_raw = raw;
-      if (count < kSharedTrail) {
-        trail_position[count] = uvec2(fs_index, ss_index);
-        trail_raw[count] = raw;
-      } else {
-        trail[base + count] = uvec2(j, floatBitsToUint(raw));
-      }
+      trail[base + count] = uvec2(j, floatBitsToUint(raw));
       if (base + count < trail_capacity) trail_out[base + count] = j;
       count += 1u;
     }
@@ -214,10 +167,7 @@ void grow(uint root) {
     float total = 0.0;
     for (uint k0 = 0u; k0 < count; k0 += kReintegrationBatch) {
       float raw[kReintegrationBatch];
-      for (uint b = 0u; b < kReintegrationBatch; ++b) {
-        const uint k = k0 + b;
-        raw[b] = k >= count ? 0.0 : k < kSharedTrail ? trail_raw[k] : uintBitsToFloat(trail[base + k].y);
-      }
+      for (uint b = 0u; b < kReintegrationBatch; ++b) raw[b] = k0 + b < count ? uintBitsToFloat(trail[base + k0 + b].y) : 0.0;
       for (uint b = 0u; b < kReintegrationBatch && k0 + b < count; ++b) {
         precise float value = raw[b] - bg.offset;
         precise float a = total + value;
@@ -257,20 +207,18 @@ void grow(uint root) {
   if (base + count > trail_capacity) atomicOr(counters[2], kOverflow);
 }
 
-// One entry of label_init's list of joinable pixels per workgroup (32 invocations, set by the
-// host), whose first invocation grows the region when the entry is a root with a seed. One entry
-// per workgroup, not per 32 invocations of workgroups of 256: such a workgroup holds the
-// registers of all 256 until its last region is grown, and the 686 of them that the benchmark
-// frame's 5486 entries need fit on an H100 at once only below about 42 registers per invocation
-// (a visit holds 45 values); a workgroup whose entry is no root ends at once.
-// Packed one per invocation, the few hundred roots of a frame's few thousand entries grew side by
-// side in a few dozen workgroups: 164 us on an H100, against 150 us spread out (measured before
-// the read-only declarations of common/peakfinder8.glsl).
+// One entry of label_init's list of joinable pixels per kSpread invocations; the roots among
+// them grow. Packed one per invocation, the few hundred roots of a frame's few thousand entries
+// grew side by side in a few dozen workgroups: 164 us on an H100, against 150 us spread out
+// (measured before the read-only declarations of common/peakfinder8.glsl).
+const uint kSpread = 32u;
+
 void main() {
-  if (gl_LocalInvocationID.x != 0u) return;
+  const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   const uint entries = counters[3];
-  for (uint e = gl_WorkGroupID.x; e < entries; e += gl_NumWorkGroups.x) {
-    const uint i = joinable_list[e];
+  for (uint g = gl_GlobalInvocationID.x; g / kSpread < entries; g += stride) {
+    if (g % kSpread != 0u) continue;
+    const uint i = joinable_list[g / kSpread];
     if (label[i] == i && seed[i] != kNone) grow(i);
   }
 }

@@ -1,7 +1,7 @@
 #version 460
 // OM's radial statistics: 5 passes of per-ring mean and standard deviation of the unmasked
 // pixels strictly between the previous pass's thresholds, then each ring's thresholds.
-// One workgroup per ring (ring slots = group, group + G, ..., the largest rings first).
+// One workgroup per ring (rings = group, group + G, ...).
 //
 // OM adds a ring's pixels one after the other in float, and a different order would change the
 // bits. The workgroup therefore first sums in parallel and keeps that result only when it is
@@ -9,14 +9,11 @@
 // v^2 below 2^24. Then every partial sum, in any order, is an integer below 2^24, hence exact
 // (a computed sum of non-negative terms that ends below 2^24 never rounded on the way: rounding
 // is monotonic and 2^24 is a float). Photon-counting frames take this path in all but the first
-// pass of rings with bright pixels (the benchmark's synthetic Pilatus 6M frames in every pass of
-// every ring: their largest first-pass sum of v^2 is 8.3e6, below 2^24 = 1.7e7); otherwise
-// invocation 0 walks the ring in OM's order.
+// pass of rings with bright pixels; otherwise invocation 0 walks the ring in OM's order.
 // VULKANITE_SUBGROUPS=1: the parallel sums are subgroup sums (any order gives these bits).
 //
 // Bindings and push constants: common/peakfinder8.glsl (uses frame, pixel ring CSR, ring_values,
-// ring_stats). Specialization constants: 0 workgroup size (power of two), 1 pixel type, 2 values
-// cached in shared memory (kCachedValues).
+// ring_stats). Specialization constants: 0 workgroup size (power of two), 1 pixel type.
 // Twin: reference::radial_statistics (reference/peakfinder8.cpp).
 #extension GL_GOOGLE_include_directive : require
 #if VULKANITE_SUBGROUPS
@@ -35,76 +32,14 @@ const uint kLoadBatch = 8u;
 const uint kFloatMaxBits = 0x7f7fffffu;
 const uint kFloatMinBits = 0x00800000u;  // OM's FLT_MIN: the smallest normal, not -FLT_MAX
 
-// The ring's first kCachedValues values stay in shared memory from the first pass to the last
-// (the rest in ring_values): passes 2 to 5, and OM's order when it is needed, then read them
-// there rather than from global memory. A multiple of the workgroup size (the host checks), so
-// that entry k, cached or not, chunk by chunk, always belongs to invocation (k - begin) % size.
-layout(constant_id = 2) const uint kCachedValues = 4096;
-shared float ring_cache[kCachedValues];
 shared vec3 partial_sums[gl_WorkGroupSize.x];  // |v|, v, v^2
 shared uvec2 partial_counts[gl_WorkGroupSize.x];  // accepted, non-integers among them
 shared float pass_sum, pass_sum_of_squares;
 shared uint pass_count;
-shared uint pass_exact;  // 1 where the parallel sums are the sequential ones
-
-// Entries begin .. end (ring_pixel) that invocation t owns from `from` on, `from` - begin being a
-// multiple of the workgroup size, gathered from the frame into ring_cache[k - from] for the
-// first kCachedValues of them.
-void gather_cache(uint from, uint end, uint t) {
-  for (uint k = from + t; k < min(end, from + kCachedValues); k += gl_WorkGroupSize.x)
-    ring_cache[k - from] = raw_value(ring_pixel[k]);
-}
-
-// OM's order: the ring's pixels one after the other (frame order, or the sample's), with
-// invocation 0 adding and the others staging the values into ring_cache chunk by chunk: the
-// first chunk is there already; later ones come from ring_values (each invocation copying its
-// own entries, hence no visibility question across invocations), and the first chunk is gathered
-// again at the end for the passes that follow. Called by every invocation alike.
-void sequential_sums(uint begin, uint end, uint t, float upper, float lower) {
-  float sum = 0.0, sum_of_squares = 0.0;
-  for (uint chunk = begin; chunk < end; chunk += kCachedValues) {
-    if (chunk != begin) {
-      barrier();  // invocation 0 has added the chunk before
-      for (uint k = chunk + t; k < min(end, chunk + kCachedValues); k += gl_WorkGroupSize.x)
-        ring_cache[k - chunk] = ring_values[k];
-      barrier();
-    }
-    if (t == 0u) {
-      const uint n = min(end - chunk, kCachedValues);
-      // Loads a batch ahead of the adds, from shared memory.
-      for (uint k0 = 0u; k0 < n; k0 += kSequentialBatch) {
-        float values[kSequentialBatch];
-        for (uint b = 0u; b < kSequentialBatch; ++b) values[b] = k0 + b < n ? ring_cache[k0 + b] : 0.0;
-        for (uint b = 0u; b < kSequentialBatch && k0 + b < n; ++b) {
-          const float v = values[b];
-          if (v < upper && v > lower) {
-            precise float square = v * v;
-            precise float a = sum + v;
-            precise float c = sum_of_squares + square;
-            sum = a;
-            sum_of_squares = c;
-          }
-        }
-      }
-    }
-  }
-  if (end - begin > kCachedValues) {
-    barrier();  // invocation 0 has added the last chunk
-    gather_cache(begin, end, t);
-  }
-  if (t == 0u) {
-    pass_sum = sum;
-    pass_sum_of_squares = sum_of_squares;
-  }
-  barrier();
-}
 
 void main() {
   const uint t = gl_LocalInvocationID.x;
-  // The rings largest first (their order follows the CSR starts in ring_start): if not all
-  // workgroups fit on the device at once, the last to start are the shortest.
-  for (uint slot = gl_WorkGroupID.x; slot < rings; slot += gl_NumWorkGroups.x) {
-    const uint ring = ring_start[rings + 1u + slot];
+  for (uint ring = gl_WorkGroupID.x; ring < rings; ring += gl_NumWorkGroups.x) {
     const uint begin = ring_start[ring], end = ring_start[ring + 1u];
     float upper = 1e9, lower = -1e9, offset = 0.0, sigma = 0.0;
     uint count = 0u;
@@ -124,16 +59,12 @@ void main() {
           for (uint b = 0u; b < kLoadBatch; ++b) values[b] = raw_value(pixel[b]);
           for (uint b = 0u; b < kLoadBatch; ++b) {
             const uint k = k0 + b * gl_WorkGroupSize.x;
-            if (k < end && k - begin < kCachedValues) {
-              ring_cache[k - begin] = values[b];
-            } else if (k < end) {
-              ring_values[k] = values[b];
-            }
+            if (k < end) ring_values[k] = values[b];
           }
         } else {
           for (uint b = 0u; b < kLoadBatch; ++b) {
             const uint k = k0 + b * gl_WorkGroupSize.x;
-            values[b] = k >= end ? 0.0 : k - begin < kCachedValues ? ring_cache[k - begin] : ring_values[k];
+            values[b] = k < end ? ring_values[k] : 0.0;
           }
         }
         for (uint b = 0u; b < kLoadBatch; ++b) {
@@ -177,14 +108,34 @@ void main() {
       if (t == 0u) {
 #endif
         const vec3 s = partial_sums[0];
-        pass_exact = partial_counts[0].y == 0u && s.x < kExactBound && s.z < kExactBound ? 1u : 0u;
-        pass_sum = s.y;
-        pass_sum_of_squares = s.z;
+        if (partial_counts[0].y == 0u && s.x < kExactBound && s.z < kExactBound) {
+          pass_sum = s.y;
+          pass_sum_of_squares = s.z;
+        } else {
+          // OM's order: the ring's pixels one after the other (frame order, or the sample's).
+          // Loads a batch ahead of the adds: one memory round trip per batch, not per pixel.
+          float sum = 0.0, sum_of_squares = 0.0;
+          for (uint k0 = begin; k0 < end; k0 += kSequentialBatch) {
+            float values[kSequentialBatch];
+            for (uint b = 0u; b < kSequentialBatch; ++b)
+              values[b] = k0 + b < end ? raw_value(ring_pixel[k0 + b]) : 0.0;
+            for (uint b = 0u; b < kSequentialBatch && k0 + b < end; ++b) {
+              const float v = values[b];
+              if (v < upper && v > lower) {
+                precise float square = v * v;
+                precise float a = sum + v;
+                precise float c = sum_of_squares + square;
+                sum = a;
+                sum_of_squares = c;
+              }
+            }
+          }
+          pass_sum = sum;
+          pass_sum_of_squares = sum_of_squares;
+        }
         pass_count = partial_counts[0].x;
       }
       barrier();
-      // pass_exact is the same for every invocation: the branch is uniform.
-      if (pass_exact == 0u) sequential_sums(begin, end, t, upper, lower);
       // Every invocation updates the thresholds the same way (reference: update_thresholds).
       count = pass_count;
       if (count == 0u) {
