@@ -156,6 +156,44 @@ TEST_F(Peakfinder8Gpu, FastModeSampleGivesTheReferencesStatistics) {
             "");
 }
 
+// Rings of 6400 entries (stripes 40 pixels wide) whose statistics go in OM's order (every pass of
+// the non-integer frame; the first of the integer frame's ring whose pixel of 5000 alone puts
+// v^2 past 2^24), and long thin regions: a line of 620 pixels and a line up the ASIC's left
+// border. Thin, so that every ring's statistics still settle.
+TEST_F(Peakfinder8Gpu, LongRingsAndLargeRegionsGiveTheReferencesBits) {
+  // gain 1.13: values that are not integers, whose float sums round (the order shows in the bits)
+  for (const float gain : {1.0f, 1.13f}) {
+    SCOPED_TRACE("gain " + std::to_string(gain));
+    tests::Peakfinder8TestFrame f({.asic_nx = 640, .asic_ny = 160});
+    for (std::size_t i = 0; i < f.radius.size(); ++i) f.radius[i] = static_cast<float>(i % 640 / 40);
+    for (std::int32_t fs = 10; fs < 630; ++fs) f.bright(fs, 50, 100.0f + static_cast<float>(fs % 7));
+    for (std::int32_t ss = 100; ss < 141; ++ss) f.bright(0, ss, 120.0f + static_cast<float>(ss % 5));
+    f.bright(1, 140, 130.0f);
+    f.bright(300, 120, 5000.0f);
+    for (std::int32_t k = 0; k < 12; ++k) {
+      f.bright(20 + 50 * k, 80, 300.0f);
+      f.bright(21 + 50 * k, 81, 200.0f);
+    }
+    for (auto& v : f.data) v *= gain;
+    auto params = tests::small_peakfinder8_params();
+    params.max_pixel_count = 2000;
+    algorithms::Peakfinder8 finder(context(), f.layout, f.radius, f.mask, params);
+    const auto out = finder.run(make_frame(f.layout, f.data));
+    EXPECT_FALSE(out.sequential);  // the GPU's regions, not the host's scan
+    const auto mask = reference::peakfinder8_mask(f.radius, f.mask, params.min_res, params.max_res);
+    EXPECT_EQ(first_difference(out.radial, reference::radial_statistics(f.data, f.radius, mask, params.minimum_snr,
+                                                                        params.adc_threshold)),
+              "");
+    const auto expected = f.find(params);
+    EXPECT_EQ(first_difference(out.peaks, expected), "");
+    const auto largest = std::max_element(expected.peaks.begin(), expected.peaks.end(),
+                                          [](const auto& a, const auto& b) { return a.pixel_count < b.pixel_count; });
+    ASSERT_NE(largest, expected.peaks.end());
+    EXPECT_EQ(largest->pixel_count, 620);
+    EXPECT_EQ(expected.peaks.size(), 15u);
+  }
+}
+
 // The frames of scripts/validation/peakfinder8_vs_om.py (real Pilatus 6M and CSPAD, hand-made,
 // synthetic): the GPU's lists equal OM's bit for bit.
 TEST_F(Peakfinder8Gpu, PeakListsEqualOmsBitForBit) {
