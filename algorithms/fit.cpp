@@ -192,7 +192,7 @@ namespace {
 void stage(runtime::CopyPool& copier, runtime::Sequence& sequence, std::span<const float> values,
            const runtime::Buffer& staging, const runtime::Array<float>& array) {
   if (values.empty()) return;
-  copier.copy(staging.mapped().data(), values.data(), values.size_bytes());
+  copier.copy_to_staging(staging.mapped().data(), values.data(), values.size_bytes());
   sequence.upload(staging, array, values.size_bytes());
 }
 

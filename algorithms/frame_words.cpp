@@ -39,7 +39,7 @@ StagedFrame stage_frame(const io::Frame& frame, std::span<std::byte> staging, ru
   if (staging.size() < frame.pixel_count() * sizeof(float))
     throw std::logic_error("stage_frame: the staging buffer is smaller than 4 bytes per pixel");
   if (kernel_pixel_type(frame.type)) {
-    copier.copy(staging.data(), frame.data.data(), frame.data.size());
+    copier.copy_to_staging(staging.data(), frame.data.data(), frame.data.size());
     return {frame.type, std::max<std::size_t>(4, (frame.data.size() + 3) & ~std::size_t{3})};
   }
   const auto values = frame_as_float(frame);

@@ -179,7 +179,9 @@ void host_to_device_dma(benchmark::State& state, const Harness& harness) {
 
 // The CPU's part of streaming: copying a frame from pageable memory into a host-visible staging
 // buffer with runtime::CopyPool's `threads` threads (frames cycled, as the streams see them).
-void host_to_staging_copy(benchmark::State& state, const Harness& harness, unsigned threads) {
+// `staging`: CopyPool::copy_to_staging (non-temporal stores, what stage_frame does), else its
+// plain memcpy parts, for comparison.
+void host_to_staging_copy(benchmark::State& state, const Harness& harness, unsigned threads, bool staging_stores) {
   const auto& frames = shared().frames;
   const std::size_t bytes = frames[0].data.size();
   runtime::Buffer staging(harness.context, bytes, runtime::MemoryKind::host);
@@ -187,7 +189,10 @@ void host_to_staging_copy(benchmark::State& state, const Harness& harness, unsig
   const std::uint32_t reps = 8;
   measure_wall(state, harness, static_cast<double>(bytes), reps, std::nullopt, [&](std::uint64_t first) {
     for (std::uint32_t r = 0; r < reps; ++r)
-      pool.copy(staging.mapped().data(), frames[(first + r) % frames.size()].data.data(), bytes);
+      if (staging_stores)
+        pool.copy_to_staging(staging.mapped().data(), frames[(first + r) % frames.size()].data.data(), bytes);
+      else
+        pool.copy(staging.mapped().data(), frames[(first + r) % frames.size()].data.data(), bytes);
   });
 }
 
@@ -230,9 +235,11 @@ void register_benchmarks(const Harness& harness) {
         });
   }
   add("host_to_device_dma/pilatus6m_int32/wall", true, [&h](benchmark::State& s) { host_to_device_dma(s, h); });
-  for (const unsigned threads : {1u, 4u, 8u, 16u})
-    add("host_to_staging_copy/pilatus6m_int32/threads:" + std::to_string(threads) + "/wall", true,
-        [&h, threads](benchmark::State& s) { host_to_staging_copy(s, h, threads); });
+  for (const bool staging_stores : {true, false})
+    for (const unsigned threads : {1u, 4u, 8u, 16u})
+      add(std::string("host_to_staging_copy/pilatus6m_int32/") + (staging_stores ? "" : "memcpy/") +
+              "threads:" + std::to_string(threads) + "/wall",
+          true, [&h, threads, staging_stores](benchmark::State& s) { host_to_staging_copy(s, h, threads, staging_stores); });
   for (const std::size_t in_flight : {1, 3})
     for (const auto& op : operations(false))
       add("streaming/" + all[0].name + "/" + op.name + "/in_flight:" + std::to_string(in_flight) + "/wall", true,

@@ -1,9 +1,46 @@
 #include "runtime/parallel_copy.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace vulkanite::runtime {
+namespace {
+
+// Copies with non-temporal stores (SSE2's movntdq) where the CPU has them. The destination is a
+// staging buffer that only the device reads. Ordinary stores first read each destination line
+// into the cache (read for ownership) and write it back later, so the copy moves half as much
+// memory again as it needs. On the H100 machine's host, that memory traffic set the pace of
+// streaming (docs/benchmarks.md). glibc's memcpy switches to such stores only for copies larger
+// than a part here. No library in Debian offers this copy.
+void stream_copy(std::byte* to, const std::byte* from, std::size_t bytes) {
+#if defined(__SSE2__)
+  std::size_t i = std::min(bytes, (16 - reinterpret_cast<std::uintptr_t>(to) % 16) % 16);
+  std::memcpy(to, from, i);
+  for (; i + 64 <= bytes; i += 64) {
+    const auto* s = reinterpret_cast<const __m128i*>(from + i);
+    auto* d = reinterpret_cast<__m128i*>(to + i);
+    const __m128i a = _mm_loadu_si128(s), b = _mm_loadu_si128(s + 1), c = _mm_loadu_si128(s + 2),
+                  e = _mm_loadu_si128(s + 3);
+    _mm_stream_si128(d, a);
+    _mm_stream_si128(d + 1, b);
+    _mm_stream_si128(d + 2, c);
+    _mm_stream_si128(d + 3, e);
+  }
+  for (; i + 16 <= bytes; i += 16)
+    _mm_stream_si128(reinterpret_cast<__m128i*>(to + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + i)));
+  std::memcpy(to + i, from + i, bytes - i);
+  _mm_sfence();  // non-temporal stores are weakly ordered: globally visible before the submit
+#else
+  std::memcpy(to, from, bytes);
+#endif
+}
+
+}  // namespace
 
 CopyPool::CopyPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -26,6 +63,13 @@ void CopyPool::copy(void* destination, const void* source, std::size_t bytes) {
   // Parts on 4 KiB boundaries, so that no two threads write the same page.
   for_each_part(bytes, std::size_t{1} << 20, 4096,
                 [&](std::size_t begin, std::size_t end) { std::memcpy(to + begin, from + begin, end - begin); });
+}
+
+void CopyPool::copy_to_staging(void* destination, const void* source, std::size_t bytes) {
+  auto* to = static_cast<std::byte*>(destination);
+  const auto* from = static_cast<const std::byte*>(source);
+  for_each_part(bytes, std::size_t{1} << 20, 4096,
+                [&](std::size_t begin, std::size_t end) { stream_copy(to + begin, from + begin, end - begin); });
 }
 
 void CopyPool::for_each_part(std::size_t count, std::size_t min_part, std::size_t alignment,

@@ -26,6 +26,11 @@ class CopyPool {
   // the calling thread, larger ones take a thread per MiB at most. Not re-entrant: one copy at a time.
   void copy(void* destination, const void* source, std::size_t bytes);
 
+  // The same into memory that only the device reads (staging buffers), with non-temporal stores
+  // where the CPU has them (x86-64), which skip the cache: see stream_copy in parallel_copy.cpp.
+  // The destination must not be read back by the host soon after (it would come from memory).
+  void copy_to_staging(void* destination, const void* source, std::size_t bytes);
+
   // Calls work(begin, end) on parts of [0, count), no more parts than threads, each part at
   // least `min_part` long and, but for the last, a multiple of `alignment`; part 0 runs on the
   // calling thread, and the others on whichever thread takes them first (the calling thread

@@ -51,6 +51,27 @@ TEST(CopyPoolTest, CopiesExactlyTheBytesAskedFor) {
   }
 }
 
+// copy_to_staging's non-temporal stores take 16-byte blocks of the destination: heads and tails
+// that are not whole blocks, at every destination misalignment, must come out exact too.
+TEST(CopyPoolTest, CopiesToStagingExactlyTheBytesAskedForAtAnyAlignment) {
+  runtime::CopyPool pool(3);
+  for (const std::size_t bytes : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{100},
+                                  (std::size_t{3} << 20) + 7, (std::size_t{5} << 20) + 13}) {
+    for (const std::size_t offset : {0, 1, 7, 15}) {
+      std::vector<std::uint8_t> from(bytes + 32), to(bytes + 32, 0xee);
+      std::iota(from.begin(), from.end(), std::uint8_t{1});
+      pool.copy_to_staging(to.data() + offset, from.data() + 3, bytes);
+      EXPECT_TRUE(std::equal(from.begin() + 3, from.begin() + 3 + static_cast<std::ptrdiff_t>(bytes),
+                             to.begin() + static_cast<std::ptrdiff_t>(offset)))
+          << bytes << " bytes at offset " << offset;
+      EXPECT_EQ(to[bytes + offset], 0xee) << bytes << " bytes at offset " << offset;  // nothing past the end
+      if (offset > 0) {
+        EXPECT_EQ(to[offset - 1], 0xee) << bytes << " bytes at offset " << offset;  // nor before
+      }
+    }
+  }
+}
+
 TEST(CopyPoolTest, RethrowsTheFirstFailingPartsException) {
   runtime::CopyPool pool(4);
   const auto fail_at = [&](const std::vector<std::size_t>& bad) {
