@@ -50,6 +50,15 @@ runtime::Array<float> entry_scratch(runtime::Context& context, std::size_t entri
   return runtime::Array<float>(context, std::max<std::size_t>(1, entries));
 }
 
+// Whether the kernel writes entry_raw for `operation`: bin_statistics.glsl's caching_raw(), which
+// this must match (any other operation gets a one-float stand-in, never written). Plain
+// integration then allocates no scratch (23 MB a slot for the Pilatus 6M r_mm matrix).
+bool needs_entry_scratch(const BinOperation& operation) {
+  if (const auto* clip = std::get_if<reference::SigmaClipParams>(&operation))
+    return clip->cycles > 0 || clip->integration.error_model == reference::ErrorModel::azimuthal;
+  return std::get<reference::IntegrationParams>(operation).error_model == reference::ErrorModel::azimuthal;
+}
+
 void check_sizes(const IntegrationMatrix& m, const reference::PixelCorrections& c) {
   if (m.row_start.size() < 2) throw std::invalid_argument("the integration matrix has no bins");
   // 2^31: the kernels' entry indices (k + 2 batch x lanes, see lane_sums) must not wrap.
@@ -96,18 +105,17 @@ std::vector<std::uint32_t> largest_first(const IntegrationMatrix& m) {
 
 }  // namespace
 
-// One frame in flight: its staging and device copies, the kernel's scratch, its results, its
-// command buffer.
+// One frame in flight: its staging and device copies, the kernel's scratch (made when an
+// operation first needs it), its results, its command buffer.
 struct Slot {
-  Slot(runtime::Context& context, std::size_t frame_bytes, std::size_t entries, std::size_t result_values)
+  Slot(runtime::Context& context, std::size_t frame_bytes, std::size_t result_values)
       : staging(context, frame_bytes, runtime::MemoryKind::host),
         frame(context, frame_bytes),
-        entry_raw(entry_scratch(context, entries)),
         results(context, result_values),
         readback(context, result_values * sizeof(float), runtime::MemoryKind::host),
         sequence(context) {}
   runtime::Buffer staging, frame;
-  runtime::Array<float> entry_raw;  // bin_statistics.glsl's entry_raw
+  std::optional<runtime::Array<float>> entry_raw;  // bin_statistics.glsl's entry_raw
   runtime::Array<float> results;
   runtime::Buffer readback;
   runtime::Sequence sequence;
@@ -125,6 +133,7 @@ struct Integrator::State {
   runtime::Array<std::uint32_t> row_start, pixel, bin_order;
   runtime::Array<float> coefficient, normalization, dark, variance;
   std::optional<runtime::Array<float>> record_entry_raw;  // the public record()'s scratch, made on first use
+  runtime::Array<float> no_entry_scratch;  // bound where the kernel writes no entry_raw
   std::vector<std::unique_ptr<Slot>> slots;
   // clip, lanes, pixel type, kFlags, kErrorModel: one pipeline per combination used
   std::map<std::array<std::uint32_t, 5>, runtime::Kernel> kernels;
@@ -149,7 +158,8 @@ struct Integrator::State {
         coefficient(upload_array<float>(c, t, m.coefficient)),
         normalization(upload_array<float>(c, t, entry_order(m, pc.normalization))),
         dark(upload_array<float>(c, t, entry_order(m, pc.dark))),
-        variance(upload_array<float>(c, t, entry_order(m, pc.variance))) {}
+        variance(upload_array<float>(c, t, entry_order(m, pc.variance))),
+        no_entry_scratch(entry_scratch(c, 0)) {}
 
   const runtime::Kernel& kernel(bool clip, std::uint32_t lanes, std::uint32_t type, std::uint32_t flags,
                                std::uint32_t error_model) {
@@ -167,6 +177,14 @@ struct Integrator::State {
     return it->second;
   }
 
+  // The scratch the kernel needs for `operation`: `scratch`, made on first need, or the stand-in.
+  const runtime::Array<float>& entry_scratch_for(const BinOperation& operation,
+                                                 std::optional<runtime::Array<float>>& scratch) {
+    if (!needs_entry_scratch(operation)) return no_entry_scratch;
+    if (!scratch) scratch = entry_scratch(*context, entries);
+    return *scratch;
+  }
+
   // Records upload, kernel and readback of `frame` into `slot`, and submits.
   void submit(Slot& slot, const io::Frame& frame, const BinOperation& operation) {
     if (frame.pixel_count() != pixels)
@@ -175,7 +193,7 @@ struct Integrator::State {
     const StagedFrame staged = stage_frame(frame, slot.staging.mapped(), copier);
     auto& seq = slot.sequence;
     seq.upload(slot.staging, slot.frame, staged.bytes);
-    record(seq, slot.frame, staged.type, operation, slot.results, slot.entry_raw);
+    record(seq, slot.frame, staged.type, operation, slot.results, entry_scratch_for(operation, slot.entry_raw));
     seq.barrier();
     seq.copy(slot.results, slot.readback, slot.results.bytes());
     seq.barrier();  // the copy's writes visible to the host
@@ -234,7 +252,7 @@ Integrator::Integrator(runtime::Context& context, const IntegrationMatrix& matri
   // Frames of any kernel type fit: 4 bytes per pixel at most (16-bit frames use half).
   const std::size_t frame_bytes = std::max<std::size_t>(4, matrix.pixels * sizeof(float));
   for (std::size_t i = 0; i < frames_in_flight; ++i)
-    state_->slots.push_back(std::make_unique<Slot>(context, frame_bytes, state_->entries, kPlanes * matrix.bins()));
+    state_->slots.push_back(std::make_unique<Slot>(context, frame_bytes, kPlanes * matrix.bins()));
 }
 
 Integrator::~Integrator() = default;
@@ -275,8 +293,7 @@ void Integrator::record(runtime::Sequence& sequence, const runtime::Buffer& fram
                         const BinOperation& operation, const runtime::Array<float>& results) {
   check_operation(operation);
   auto& s = *state_;
-  if (!s.record_entry_raw) s.record_entry_raw = entry_scratch(*s.context, s.entries);
-  s.record(sequence, frame, type, operation, results, *s.record_entry_raw);
+  s.record(sequence, frame, type, operation, results, s.entry_scratch_for(operation, s.record_entry_raw));
 }
 
 std::size_t Integrator::bins() const { return state_->bins; }

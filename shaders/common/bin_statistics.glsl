@@ -1,7 +1,7 @@
 // Per-bin statistics over a CSR pixel -> bin matrix: pyFAI's integration (sums of signal,
 // variance, normalization, its square and count; intensity, std, sem) and sigma clipping on top.
 // One workgroup handles one bin at a time: lane t visits the bin's entries t, t + L, ... in
-// order (in rounds of kBatch, see bin_pass), then the lanes combine along the fixed
+// order (in rounds of kBatch, see lane_sums), then the lanes combine along the fixed
 // neighbours-first tree, so the bits depend on the lane count L (the workgroup size) only, never
 // on the device. Every operation that rounds is
 // `precise` and flushed (ftz) where the twin flushes.
@@ -9,7 +9,8 @@
 // Needs, declared before the include: `layout(local_size_x_id = 0) in;`, the constant
 // kPixelType (0 float32, 1 int32, 2 uint32, 3 int16, 4 uint16), and the constant kClipping (false:
 // integration alone, the clipping code compiled out; it cost the integration kernel 14-18 % on the
-// H100 even when it never ran).
+// H100 even when it never ran). It declares specialization constants 2 and 3 itself (kFlags,
+// kErrorModel).
 // VULKANITE_SUBGROUPS=1 (with the GL_KHR_shader_subgroup_basic, _shuffle and _shuffle_relative
 // extensions enabled by the includer): the tree's lower levels are shuffles (reduce_bin_sums).
 // Twin: reference/bin_statistics.cpp (reference::integrate, reference::sigma_clip).
