@@ -88,13 +88,14 @@ std::vector<float> entry_order(const IntegrationMatrix& m, const std::vector<flo
   return out;
 }
 
-// The bins by decreasing entry count (ties by index): the kernels' bin_order.
+// The most entries a bin holds.
 std::size_t largest_bin(const IntegrationMatrix& m) {
   std::size_t largest = 0;
   for (std::size_t b = 0; b < m.bins(); ++b) largest = std::max<std::size_t>(largest, m.row_start[b + 1] - m.row_start[b]);
   return largest;
 }
 
+// The bins by decreasing entry count (ties by index): the kernels' bin_order.
 std::vector<std::uint32_t> largest_first(const IntegrationMatrix& m) {
   std::vector<std::uint32_t> order(m.bins());
   std::iota(order.begin(), order.end(), 0u);

@@ -179,7 +179,7 @@ void host_to_device_dma(benchmark::State& state, const Harness& harness) {
 
 // The CPU's part of streaming: copying a frame from pageable memory into a host-visible staging
 // buffer with runtime::CopyPool's `threads` threads (frames cycled, as the streams see them).
-// `staging`: CopyPool::copy_to_staging (non-temporal stores, what stage_frame does), else its
+// `staging_stores`: CopyPool::copy_to_staging (non-temporal stores, what stage_frame does), else its
 // plain memcpy parts, for comparison.
 void host_to_staging_copy(benchmark::State& state, const Harness& harness, unsigned threads, bool staging_stores) {
   const auto& frames = shared().frames;
@@ -187,12 +187,10 @@ void host_to_staging_copy(benchmark::State& state, const Harness& harness, unsig
   runtime::Buffer staging(harness.context, bytes, runtime::MemoryKind::host);
   runtime::CopyPool pool(threads);
   const std::uint32_t reps = 8;
+  const auto copy = staging_stores ? &runtime::CopyPool::copy_to_staging : &runtime::CopyPool::copy;
   measure_wall(state, harness, static_cast<double>(bytes), reps, std::nullopt, [&](std::uint64_t first) {
     for (std::uint32_t r = 0; r < reps; ++r)
-      if (staging_stores)
-        pool.copy_to_staging(staging.mapped().data(), frames[(first + r) % frames.size()].data.data(), bytes);
-      else
-        pool.copy(staging.mapped().data(), frames[(first + r) % frames.size()].data.data(), bytes);
+      (pool.*copy)(staging.mapped().data(), frames[(first + r) % frames.size()].data.data(), bytes);
   });
 }
 

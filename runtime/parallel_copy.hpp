@@ -44,6 +44,9 @@ class CopyPool {
  private:
   void work();
   void run_parts(std::unique_lock<std::mutex>& lock);
+  // copy and copy_to_staging: `copy_part` on each part.
+  void copy_in_parts(void* destination, const void* source, std::size_t bytes,
+                     void (*copy_part)(std::byte*, const std::byte*, std::size_t));
 
   std::mutex mutex_;
   std::condition_variable start_, done_;

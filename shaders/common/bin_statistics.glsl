@@ -288,6 +288,16 @@ BinSums reduce_bin_sums(BinSums s, uint sums) { return shared_memory_tree(s, gl_
 // of the bits (as L is): the reference takes its entries in the same rounds.
 const uint kBatch = 4u;  // reference: kBinBatch
 
+// A round's pixel indices (entries k0, k0 + L, ..., k0 + (kBatch - 1) L; 0 past `last`), which
+// only the first pass reads (0 in the others).
+void load_pixels(uint k0, uint last, bool first_pass, out uint pixel[kBatch]) {
+  uint lanes = gl_WorkGroupSize.x;
+  for (uint b = 0u; b < kBatch; ++b) {
+    uint k = k0 + b * lanes;
+    pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
+  }
+}
+
 // A round's raw values (entries k0, k0 + L, ..., k0 + (kBatch - 1) L; 0 past `last`): gathered
 // from the frame through `pixel` by the bin's first pass, read back from entry_raw by the others.
 void load_raw(uint k0, uint last, uint pixel[kBatch], bool first_pass, out float raw[kBatch]) {
@@ -335,22 +345,13 @@ BinSums lane_sums(uint first, uint last, uint pass, float mean) {
   const uint step = kBatch * lanes;
   uint pixel[kBatch];
   float raw[kBatch];
-  for (uint b = 0u; b < kBatch; ++b) {
-    uint k = first + lane() + b * lanes;
-    pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
-  }
+  load_pixels(first + lane(), last, first_pass, pixel);
   load_raw(first + lane(), last, pixel, first_pass, raw);
-  for (uint b = 0u; b < kBatch; ++b) {
-    uint k = first + lane() + step + b * lanes;
-    pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
-  }
+  load_pixels(first + lane() + step, last, first_pass, pixel);
   for (uint k0 = first + lane(); k0 < last; k0 += step) {
     float next_raw[kBatch];
     load_raw(k0 + step, last, pixel, first_pass, next_raw);
-    for (uint b = 0u; b < kBatch; ++b) {
-      uint k = k0 + 2u * step + b * lanes;
-      pixel[b] = first_pass && k < last ? entry_pixel[k] : 0u;
-    }
+    load_pixels(k0 + 2u * step, last, first_pass, pixel);
     float c[kBatch];
     PixelValue batch[kBatch];
     load_round(k0, last, raw, first_pass, c, batch);
