@@ -12,9 +12,7 @@
 #include <utility>
 
 #include <shaders/peakfinder8_pyfai_excess.spv.hpp>
-#include <shaders/peakfinder8_pyfai_pick.spv.hpp>
-#include <shaders/peakfinder8_pyfai_scan.spv.hpp>
-#include <shaders/peakfinder8_pyfai_write.spv.hpp>
+#include <shaders/peakfinder8_pyfai_peaks.spv.hpp>
 
 #include "algorithms/frame_words.hpp"
 #include "algorithms/integrate.hpp"
@@ -40,20 +38,17 @@ struct ExcessPush {  // GLSL: ExcessPush in shaders/peakfinder8_pyfai/excess.com
 };
 static_assert(sizeof(ExcessPush) == 36);
 
-struct PeakPush {  // GLSL: PeakPush in shaders/peakfinder8_pyfai/{pick,scan,write}.comp
+struct PeakPush {  // GLSL: PeakPush in shaders/peakfinder8_pyfai/peaks.comp
   std::uint32_t rows;
   std::uint32_t columns;
   std::uint32_t half_patch;
   std::uint32_t connected;
   float cutoff_peak;
-  std::uint32_t chunks;
 };
-static_assert(sizeof(PeakPush) == 24);
+static_assert(sizeof(PeakPush) == 20);
 
-constexpr std::uint32_t kHasDark = 2, kHasDummy = 4;  // BinPush's bits, as excess.comp reads them
-// Pixels per chunk of pick.comp / write.comp = their workgroup size; one flag bit per pixel.
-constexpr std::uint32_t kChunk = 256;
-constexpr std::uint32_t kFlagWords = kChunk / 32;
+constexpr std::uint32_t kHasDark = 2, kHasDummy = 4, kUnitNormalization = 8;  // BinPush's bits, as excess.comp reads them
+constexpr std::uint32_t kWorkgroup = 256;  // excess.comp's and peaks.comp's
 constexpr std::uint32_t kMaxGroups = 65535;  // every device's maxComputeWorkGroupCount[0] at least
 
 template <class T>
@@ -106,6 +101,8 @@ std::vector<reference::Peakfinder8PyfaiPeak> decode_peakfinder8_pyfai(std::span<
     peaks[k] = {w[0], std::bit_cast<float>(w[1]), std::bit_cast<float>(w[2]), std::bit_cast<float>(w[3]),
                 std::bit_cast<float>(w[4])};
   }
+  // peaks.comp claims slots in whatever order invocations get there; indices are unique.
+  std::sort(peaks.begin(), peaks.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
   return peaks;
 }
 
@@ -129,15 +126,16 @@ struct PyfaiSlot {
 
 struct Peakfinder8Pyfai::State {
   runtime::Context* context;
-  std::size_t rows, columns, pixels, chunks;
+  std::size_t rows, columns, pixels;
   bool has_dark;
+  bool unit_normalization;  // every pixel's: excess.comp then reads no normalization (4 of 20 bytes a pixel)
   std::vector<float> centers;  // before the integrator: a matrix we cannot use is refused first
   Integrator integrator;
   runtime::Transfer transfer;
   runtime::Array<float> normalization, dark, variance, radius, bin_centers;
   runtime::Array<float> sigma_clip, excess;
-  runtime::Array<std::uint32_t> flags, counts, offsets, total, peaks;
-  runtime::Kernel pick, scan, write;
+  runtime::Array<std::uint32_t> total, peaks;
+  runtime::Kernel find_peaks;
   std::array<std::optional<runtime::Kernel>, 5> excess_kernels;  // by pixel type
   runtime::Profile profile;
   runtime::CopyPool copier;
@@ -150,33 +148,28 @@ struct Peakfinder8Pyfai::State {
         rows(shape[0]),
         columns(shape[1]),
         pixels(m.pixels),
-        chunks((m.pixels + kChunk - 1) / kChunk),
         has_dark(!pc.dark.empty()),
+        unit_normalization(std::all_of(pc.normalization.begin(), pc.normalization.end(), [](float n) { return n == 1.0f; })),
         centers(bin_centers_of(m)),
         integrator(c, m, pc, 1),
         transfer(c),
-        normalization(upload_array<float>(c, transfer, pc.normalization)),
+        normalization(upload_array<float>(c, transfer, unit_normalization ? std::span<const float>() : pc.normalization)),
         dark(upload_array<float>(c, transfer, pc.dark)),
         variance(upload_array<float>(c, transfer, pc.variance)),
         radius(upload_array<float>(c, transfer, r)),
         bin_centers(upload_array<float>(c, transfer, std::span<const float>(centers))),
         sigma_clip(c, Integrator::kResultPlanes * m.bins()),
         excess(c, 2 * m.pixels),
-        flags(c, chunks * kFlagWords),
-        counts(c, chunks),
-        offsets(c, chunks),
         total(c, 1),
         peaks(c, kPeakWords * m.pixels),
-        pick(c, {"peakfinder8_pyfai_pick", shaders::peakfinder8_pyfai_pick, 3, sizeof(PeakPush), kChunk, {}}),
-        scan(c, {"peakfinder8_pyfai_scan", shaders::peakfinder8_pyfai_scan, 3, sizeof(PeakPush), 256, {}}),
-        write(c, {"peakfinder8_pyfai_write", shaders::peakfinder8_pyfai_write, 4, sizeof(PeakPush), kChunk, {}}),
+        find_peaks(c, {"peakfinder8_pyfai_peaks", shaders::peakfinder8_pyfai_peaks, 3, sizeof(PeakPush), kWorkgroup, {}}),
         peaks_read_back(std::max<std::size_t>(1, read_back)) {}
 
   const runtime::Kernel& excess_kernel(std::uint32_t type) {
     auto& k = excess_kernels.at(type);
     if (!k)
       k.emplace(*context, runtime::KernelDesc{"peakfinder8_pyfai_excess", shaders::peakfinder8_pyfai_excess, 8,
-                                              sizeof(ExcessPush), 256, {type}});
+                                              sizeof(ExcessPush), kWorkgroup, {type}});
     return *k;
   }
 
@@ -201,7 +194,8 @@ struct Peakfinder8Pyfai::State {
     const auto [radius_min, radius_max] = reference::peakfinder8_pyfai_radius_limits(params);
     const ExcessPush excess_push{static_cast<std::uint32_t>(pixels),
                                  static_cast<std::uint32_t>(centers.size()),
-                                 (has_dark ? kHasDark : 0u) | (integration.dummy ? kHasDummy : 0u),
+                                 (has_dark ? kHasDark : 0u) | (integration.dummy ? kHasDummy : 0u) |
+                                     (unit_normalization ? kUnitNormalization : 0u),
                                  static_cast<std::uint32_t>(integration.error_model),
                                  integration.dummy.value_or(0.0f),
                                  integration.delta_dummy,
@@ -209,16 +203,13 @@ struct Peakfinder8Pyfai::State {
                                  radius_min,
                                  radius_max};
     seq.dispatch(excess_kernel(*type), {frame_words, normalization, dark, variance, radius, bin_centers, sigma_clip, excess},
-                 excess_push, {groups(pixels, 256)});
+                 excess_push, {groups(pixels, kWorkgroup)});
+    seq.fill(total, 0);
     seq.barrier();
 
     const PeakPush push{static_cast<std::uint32_t>(rows), static_cast<std::uint32_t>(columns), params.patch_size / 2,
-                        params.connected, params.cutoff_peak, static_cast<std::uint32_t>(chunks)};
-    seq.dispatch(pick, {excess, flags, counts}, push, {groups(chunks, 1)});
-    seq.barrier();
-    seq.dispatch(scan, {counts, offsets, total}, push, {1});
-    seq.barrier();
-    seq.dispatch(write, {excess, flags, offsets, peaks}, push, {groups(chunks, 1)});
+                        params.connected, params.cutoff_peak};
+    seq.dispatch(find_peaks, {excess, total, peaks}, push, {groups(pixels, kWorkgroup)});
   }
 
   void check_frame(const io::Frame& f) const {

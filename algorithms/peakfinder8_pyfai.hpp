@@ -58,8 +58,8 @@ class Peakfinder8Pyfai {
   // peak finder for `frame` (pixel words of `type`: int16, uint16, int32, uint32 or float32),
   // with barriers between its own kernels but none before the first or after the last. The
   // results land in peak_count() (one word) and peaks() (kPeakWords words per peak, as many
-  // slots as pixels), and the sigma clipping's in sigma_clip_results() (Integrator::record's
-  // planes).
+  // slots as pixels, in no particular order), and the sigma clipping's in sigma_clip_results()
+  // (Integrator::record's planes).
   void record(runtime::Sequence& sequence, const runtime::Buffer& frame, io::PixelType type,
               const reference::Peakfinder8PyfaiParams& params);
   const runtime::Array<std::uint32_t>& peak_count() const;
@@ -76,7 +76,7 @@ class Peakfinder8Pyfai {
   std::unique_ptr<State> state_;
 };
 
-// Decodes `count` records of peaks() read back to the host.
+// Decodes `count` records of peaks() read back to the host, in pixel-index order.
 std::vector<reference::Peakfinder8PyfaiPeak> decode_peakfinder8_pyfai(std::span<const std::uint32_t> words,
                                                                       std::size_t count);
 

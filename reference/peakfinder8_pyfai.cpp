@@ -102,7 +102,7 @@ struct PatchSums {
   float intensity = 0, variance = 0, moment0 = 0, moment1 = 0;
 };
 
-// The twin of evaluate_patch in shaders/peakfinder8_pyfai/patch.glsl: whether (row, column) is
+// The twin of evaluate_patch in shaders/peakfinder8_pyfai/peaks.comp: whether (row, column) is
 // a peak, and its patch sums, accumulated row by row, column by column, as pyFAI does.
 bool evaluate_patch(const Frame2d& f, std::ptrdiff_t row, std::ptrdiff_t column, const Peakfinder8PyfaiParams& p,
                     PatchSums& sums) {

@@ -9,13 +9,14 @@
 //   1. peakfinder8_pyfai_excess (excess.comp): per pixel, its background-subtracted intensity
 //      I/n - <I>(r) and its uncertainty sqrt(std(r)^2 + noise^2), the bin's mean and std
 //      interpolated linearly at the pixel's radius r between bin centres.
-//   2. peakfinder8_pyfai_peaks (pick.comp, scan.comp, write.comp): a pixel is a peak when it is
+//   2. peakfinder8_pyfai_peaks (peaks.comp): a pixel is a peak when it is
 //      "intense" (excess > 0 and excess >= cutoff_peak x uncertainty), is the largest positive
 //      excess of its patch_size x patch_size patch, the patch holds at least `connected` intense
 //      pixels, and no patch pixel is invalid (excess <= 0 with uncertainty <= 0: outside the
 //      frame, or masked with noise 0). Per peak: the sum of the positive excesses of the patch,
 //      sqrt of the sum of their squared uncertainties, and their centre of mass.
-// pyFAI records peaks through atomics (unordered); here they come sorted by pixel index.
+// pyFAI records peaks through atomics (unordered), as peaks.comp does; here they come sorted by
+// pixel index, as decode_peakfinder8_pyfai sorts the device's.
 #include <cstdint>
 #include <optional>
 #include <span>

@@ -28,7 +28,7 @@ layout(std430, binding = 7) writeonly buffer Excess { vec2 excess[]; };
 layout(push_constant) uniform ExcessPush {
   uint pixels;
   uint bins;
-  uint flags;        // kHasDark | kHasDummy
+  uint flags;        // kHasDark | kHasDummy | kUnitNormalization
   uint error_model;  // 1 variance: the user's variance must be finite
   float dummy;
   float delta_dummy;
@@ -39,6 +39,7 @@ layout(push_constant) uniform ExcessPush {
 
 const uint kHasDark = 2u;   // same bits as BinPush's flags
 const uint kHasDummy = 4u;
+const uint kUnitNormalization = 8u;  // every normalization is 1: the array is not read
 const uint kIntensityPlane = 5u;
 const uint kStdPlane = 6u;
 
@@ -68,7 +69,7 @@ bool preprocess(uint i, out float ratio) {
     bool is_dummy = delta == 0.0 ? raw == d : abs(sub(raw, d)) <= delta;
     if (is_dummy) return false;
   }
-  float n = ftz(normalization[i]);
+  float n = (flags & kUnitNormalization) != 0u ? 1.0 : ftz(normalization[i]);
   if (!is_finite(n) || n == 0.0) return false;
   float signal = (flags & kHasDark) != 0u ? sub(raw, ftz(dark[i])) : raw;
   bool variance_ok = error_model != 1u || is_finite(ftz(user_variance[i]));
