@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <shaders/integrate.spv.hpp>
 #include <shaders/integrate_subgroups.spv.hpp>
@@ -140,6 +142,13 @@ struct Integrator::State {
   std::map<std::array<std::uint32_t, 5>, runtime::Kernel> kernels;
   runtime::Profile profile;
   runtime::CopyPool copier;
+  // import_frames' memory, which uploads read in place: the bytes given and their import.
+  struct Imported {
+    std::span<const std::byte> bytes;
+    runtime::Buffer buffer;
+  };
+  std::vector<Imported> imported;
+  std::size_t frames_read_in_place = 0;
 
   State(runtime::Context& c, runtime::Transfer& t, const IntegrationMatrix& m, const reference::PixelCorrections& pc)
       : context(&c),
@@ -186,15 +195,36 @@ struct Integrator::State {
     return *scratch;
   }
 
+  // The imported memory holding all of `frame`'s pixels and where they begin in it, if the
+  // kernels read the frame's type as it is.
+  std::optional<std::pair<const runtime::Buffer*, VkDeviceSize>> imported_memory(const io::Frame& frame) const {
+    if (!kernel_pixel_type(frame.type) || frame.data.empty()) return std::nullopt;
+    const std::less_equal<const std::byte*> before;  // a total order, even across allocations
+    for (const auto& memory : imported) {
+      const std::byte* first = memory.bytes.data();
+      if (before(first, frame.data.data()) &&
+          before(frame.data.data() + frame.data.size(), first + memory.bytes.size()))
+        return std::pair{&memory.buffer, memory.buffer.offset() + static_cast<VkDeviceSize>(frame.data.data() - first)};
+    }
+    return std::nullopt;
+  }
+
   // Records upload, kernel and readback of `frame` into `slot`, and submits.
   void submit(Slot& slot, const io::Frame& frame, const BinOperation& operation) {
     if (frame.pixel_count() != pixels)
       throw std::invalid_argument(frame.source + ": " + std::to_string(frame.pixel_count()) +
                                   " pixels, but the geometry has " + std::to_string(pixels));
-    const StagedFrame staged = stage_frame(frame, slot.staging.mapped(), copier);
     auto& seq = slot.sequence;
-    seq.upload(slot.staging, slot.frame, staged.bytes);
-    record(seq, slot.frame, staged.type, operation, slot.results, entry_scratch_for(operation, slot.entry_raw));
+    io::PixelType type = frame.type;
+    if (const auto memory = imported_memory(frame)) {
+      seq.upload(*memory->first, slot.frame, frame.data.size(), memory->second);
+      ++frames_read_in_place;
+    } else {
+      const StagedFrame staged = stage_frame(frame, slot.staging.mapped(), copier);
+      seq.upload(slot.staging, slot.frame, staged.bytes);
+      type = staged.type;
+    }
+    record(seq, slot.frame, type, operation, slot.results, entry_scratch_for(operation, slot.entry_raw));
     seq.barrier();
     seq.copy(slot.results, slot.readback, slot.results.bytes());
     seq.barrier();  // the copy's writes visible to the host
@@ -289,6 +319,19 @@ void Integrator::stream(const std::function<const io::Frame*()>& next, const Bin
       s.slots, next, [&](Slot& slot, const io::Frame& frame) { s.submit(slot, frame, operation); },
       [&](Slot& slot) { return s.collect(slot); }, on_result);
 }
+
+bool Integrator::import_frames(std::span<const io::Frame> frames) {
+  auto& s = *state_;
+  if (s.context->info().host_import_alignment == 0) return false;
+  for (const auto& frame : frames) {
+    if (frame.data.empty()) continue;
+    const auto bytes = std::as_bytes(std::span(frame.data));
+    s.imported.push_back({bytes, runtime::Buffer::import_host(*s.context, bytes)});
+  }
+  return true;
+}
+
+std::size_t Integrator::frames_read_in_place() const { return state_->frames_read_in_place; }
 
 void Integrator::record(runtime::Sequence& sequence, const runtime::Buffer& frame, io::PixelType type,
                         const BinOperation& operation, const runtime::Array<float>& results) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <variant>
 
 #include "algorithms/frame_words.hpp"  // frame_as_float, for callers of the reference
@@ -38,10 +39,24 @@ class Integrator {
   reference::IntegrationResult run(const io::Frame& frame, const BinOperation& operation);
 
   // Frames from `next` (nullptr ends the stream; a frame need only stay valid until the next
-  // call, its pixels are copied into staging memory at once) with frames_in_flight of them on the
-  // GPU at once; `on_result(index, result)` is called in frame order, on the calling thread.
+  // call, its pixels are copied into staging memory at once, unless they lie in memory given to
+  // import_frames) with frames_in_flight of them on the GPU at once; `on_result(index, result)`
+  // is called in frame order, on the calling thread.
   void stream(const std::function<const io::Frame*()>& next, const BinOperation& operation,
               const std::function<void(std::size_t, reference::IntegrationResult&&)>& on_result);
+
+  // Imports the pixel memory of `frames` (runtime::Buffer::import_host): stream() and run() then
+  // upload a frame whose pixels lie in it straight from that memory, without copying it into
+  // staging first. Where the kernels are short, that copy, not the DMA, sets the pace of
+  // streaming. Import memory that frames pass through again and again (a receiver's ring of
+  // frame buffers): importing may cost more than one copy (runtime::Buffer::import_host). From then on such a frame
+  // must stay unchanged until its result has been delivered (on_result), not only until the next
+  // call of `next`, and the memory must stay allocated while this Integrator lives (a frame's
+  // vector must not reallocate). Frames of types the host converts first are copied as before.
+  // Returns false, importing nothing, where the device cannot import host memory.
+  bool import_frames(std::span<const io::Frame> frames);
+  // Frames uploaded from imported memory so far, without a copy into staging.
+  std::size_t frames_read_in_place() const;
 
   // For callers that keep frames on the GPU (benchmarks, the peak finders): records the kernel
   // for `frame`, pixel words of `type` (int16, uint16, int32, uint32 or float32) already on the

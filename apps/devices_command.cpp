@@ -40,6 +40,8 @@ nlohmann::json to_json(const runtime::DeviceInfo& d) {
           {"int64", d.int64},
           {"float32_atomic_add", d.float32_atomic_add},
           {"denorm_preserve_float32", d.denorm_preserve_float32},
+          // Bytes; 0: the device cannot read host memory in place (Integrator::import_frames).
+          {"host_import_alignment", d.host_import_alignment},
           {"timestamps", d.timestamps},
           {"timestamp_period_ns", d.timestamp_period_ns},
           {"memory_heaps", heaps}};

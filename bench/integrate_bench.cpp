@@ -150,15 +150,19 @@ void gpu_resident(benchmark::State& state, const Harness& harness, const Setup& 
   state.counters["entries"] = static_cast<double>(p.matrix.pixel.size());
 }
 
-// Frames from host memory through Integrator::stream, `in_flight` at once.
+// Frames from host memory through Integrator::stream, `in_flight` at once. `imported`: the
+// frames' memory imported first (Integrator::import_frames), so uploads read it in place.
 void gpu_streaming(benchmark::State& state, const Harness& harness, const Setup& setup, const Operation& operation,
-                   std::size_t in_flight) {
+                   std::size_t in_flight, bool imported) {
   auto& s = shared();
   const Problem& p = s.problem(setup.name, setup.matrix, setup.corrections);
   algorithms::Integrator integrator(harness.context, p.matrix, p.corrections, in_flight);
+  if (imported && !integrator.import_frames(s.frames))
+    throw std::runtime_error("skipped: " + harness.context.info().name + " cannot import host memory");
   measure_stream(state, harness, s.frames, [&](const std::function<const io::Frame*()>& next) {
     integrator.stream(next, operation.op, [](std::size_t, reference::IntegrationResult&&) {});
   });
+  state.counters["read_in_place"] = static_cast<double>(integrator.frames_read_in_place());
 }
 
 // The limit of streaming: DMA of a frame-sized host-visible buffer into device memory, through
@@ -238,10 +242,12 @@ void register_benchmarks(const Harness& harness) {
       add(std::string("host_to_staging_copy/pilatus6m_int32/") + (staging_stores ? "" : "memcpy/") +
               "threads:" + std::to_string(threads) + "/wall",
           true, [&h, threads, staging_stores](benchmark::State& s) { host_to_staging_copy(s, h, threads, staging_stores); });
-  for (const std::size_t in_flight : {1, 3})
-    for (const auto& op : operations(false))
-      add("streaming/" + all[0].name + "/" + op.name + "/in_flight:" + std::to_string(in_flight) + "/wall", true,
-          [&h, op, in_flight](benchmark::State& s) { gpu_streaming(s, h, all[0], op, in_flight); });
+  for (const bool imported : {false, true})
+    for (const std::size_t in_flight : {1, 3})
+      for (const auto& op : operations(false))
+        add("streaming/" + all[0].name + "/" + op.name + "/in_flight:" + std::to_string(in_flight) +
+                (imported ? "/imported" : "") + "/wall",
+            true, [&h, op, in_flight, imported](benchmark::State& s) { gpu_streaming(s, h, all[0], op, in_flight, imported); });
   for (const auto& setup : all)
     for (const auto& op : operations(setup.matrix.azimuthal_bins > 0))
       add("cpu_reference/" + setup.name + "/" + op.name + "/wall", false,

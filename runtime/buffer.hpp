@@ -12,8 +12,9 @@
 namespace vulkanite::runtime {
 
 enum class MemoryKind {
-  device,  // device-local storage buffer, the operand of kernels and transfers
-  host,    // host-visible and coherent (cached where possible): staging for upload and readback
+  device,    // device-local storage buffer, the operand of kernels and transfers
+  host,      // host-visible and coherent (cached where possible): staging for upload and readback
+  imported,  // the caller's host memory, read by the device in place (Buffer::import_host)
 };
 
 class Buffer {
@@ -22,6 +23,16 @@ class Buffer {
   Buffer(Buffer&&) noexcept = default;
   Buffer& operator=(Buffer&&) noexcept = default;
 
+  // The host memory holding `bytes`, imported (VK_EXT_external_memory_host) so that transfers read
+  // it in place, without a copy into staging. Drivers may pin the pages, which can cost more than
+  // copying them once, so import memory that is used again and again (frame buffers), not each
+  // frame (docs/runtime.md, "Imported host memory", has the costs measured). The import covers whole blocks of the device's alignment around `bytes`; offset() says
+  // where `bytes` begins in it. The memory must stay allocated for the Buffer's lifetime.
+  // Throws std::invalid_argument where the device cannot import (DeviceInfo::host_import_alignment
+  // is 0), VulkanError where the driver refuses this memory.
+  static Buffer import_host(Context& context, std::span<const std::byte> bytes);
+  VkDeviceSize offset() const noexcept { return offset_; }
+
   VkBuffer handle() const noexcept { return buffer_.get(); }
   VkDeviceSize bytes() const noexcept { return bytes_; }
   MemoryKind kind() const noexcept { return kind_; }
@@ -29,7 +40,10 @@ class Buffer {
   std::span<std::byte> mapped() const;
 
  private:
+  Buffer(Context& context, VkDeviceSize bytes, MemoryKind kind, const void* import_pointer);
+
   VkDeviceSize bytes_;
+  VkDeviceSize offset_ = 0;
   MemoryKind kind_;
   Unique<VkDeviceMemory> memory_;
   Unique<VkBuffer> buffer_;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <vector>
 
 #include <unistd.h>
 
@@ -138,13 +139,17 @@ void Context::create_device(bool transfer_queue) {
   VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executable{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
   executable.pipelineExecutableInfo = VK_TRUE;
-  const char* executable_extension = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
-  if (pipeline_statistics_) features.pNext = &executable;
+  std::vector<const char*> extensions;
+  if (pipeline_statistics_) {
+    features.pNext = &executable;
+    extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+  }
+  if (info_.host_import_alignment != 0) extensions.push_back(VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &features};
   info.queueCreateInfoCount = separate_transfer_queue() ? 2 : 1;
   info.pQueueCreateInfos = queue_infos;
-  info.enabledExtensionCount = pipeline_statistics_ ? 1 : 0;
-  info.ppEnabledExtensionNames = &executable_extension;
+  info.enabledExtensionCount = static_cast<std::uint32_t>(extensions.size());
+  info.ppEnabledExtensionNames = extensions.data();
   check(vkCreateDevice(physical_device_, &info, nullptr, &device_), "vkCreateDevice");
   vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
   vkGetDeviceQueue(device_, transfer_family_, 0, &transfer_queue_);

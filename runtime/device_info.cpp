@@ -53,7 +53,11 @@ std::string vendor_name(std::uint32_t vendor_id, VkDriverId driver_id) {
 }
 
 DeviceInfo query_device_info(VkPhysicalDevice device, std::uint32_t index) {
-  VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  const bool host_import = has_extension(device, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+  VkPhysicalDeviceExternalMemoryHostPropertiesEXT host_memory{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
+  VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
+                                          host_import ? &host_memory : nullptr};
   VkPhysicalDeviceFloatControlsProperties float_controls{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FLOAT_CONTROLS_PROPERTIES, &driver};
   VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
@@ -92,6 +96,7 @@ DeviceInfo query_device_info(VkPhysicalDevice device, std::uint32_t index) {
   info.denorm_preserve_float32 = float_controls.shaderDenormPreserveFloat32;
   info.timestamp_period_ns = p.limits.timestampPeriod;
   info.pipeline_statistics = has_extension(device, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+  info.host_import_alignment = host_import ? host_memory.minImportedHostPointerAlignment : 0;
 
   std::uint32_t family_count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(device, &family_count, nullptr);

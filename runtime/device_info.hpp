@@ -43,6 +43,9 @@ struct DeviceInfo {
   // VK_KHR_pipeline_executable_properties: the driver reports each pipeline's registers, spills,
   // shared memory... (VULKANITE_PIPELINE_STATISTICS=1 prints them).
   bool pipeline_statistics = false;
+  // VK_EXT_external_memory_host: the device can read host memory in place once it is imported
+  // (pinned), at addresses and sizes that are multiples of this alignment; 0 without the extension.
+  std::uint64_t host_import_alignment = 0;
   // Loop iterations one invocation may run in all (every loop of the shader together) before the
   // driver stops them without an error: Mesa's llvmpipe caps them at 65535
   // (LP_MAX_TGSI_LOOP_ITERATIONS), after which every loop runs once. 0: no such cap.

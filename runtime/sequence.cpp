@@ -119,12 +119,13 @@ void Sequence::copy(const Buffer& source, const Buffer& destination, VkDeviceSiz
   vkCmdCopyBuffer(commands_.buffer(), source.handle(), destination.handle(), 1, &region);
 }
 
-void Sequence::upload(const Buffer& source, const Buffer& destination, VkDeviceSize bytes) {
-  if (bytes > source.bytes() || bytes > destination.bytes())
+void Sequence::upload(const Buffer& source, const Buffer& destination, VkDeviceSize bytes,
+                      VkDeviceSize source_offset) {
+  if (!range_fits(source_offset, bytes, source.bytes()) || bytes > destination.bytes())
     throw std::out_of_range("Sequence::upload of " + std::to_string(bytes) + " bytes runs past a buffer's end");
   if (!upload_recorded_) upload_.begin();
   upload_recorded_ = true;
-  VkBufferCopy region{0, 0, bytes};
+  VkBufferCopy region{source_offset, 0, bytes};
   vkCmdCopyBuffer(upload_.buffer(), source.handle(), destination.handle(), 1, &region);
 }
 

@@ -39,12 +39,13 @@ class Sequence {
   void barrier();
   void copy(const Buffer& source, const Buffer& destination, VkDeviceSize bytes,
             VkDeviceSize source_offset = 0, VkDeviceSize destination_offset = 0);
-  // A copy of `bytes` from the start of `source` (host memory the host has filled) to the start
-  // of `destination`, on the context's transfer queue: submit() submits it first and the
-  // commands recorded here wait for it. So the upload of one Sequence (a frame in flight) runs on
-  // the copy engine while another Sequence's kernels run, where one queue would run them in turn.
-  // The host may rewrite `source`, and kernels `destination`, only after wait().
-  void upload(const Buffer& source, const Buffer& destination, VkDeviceSize bytes);
+  // A copy of `bytes` from `source` at `source_offset` (host memory the host has filled: staging
+  // or imported) to the start of `destination`, on the context's transfer queue: submit() submits
+  // it first and the commands recorded here wait for it. So the upload of one Sequence (a frame
+  // in flight) runs on the copy engine while another Sequence's kernels run, where one queue
+  // would run them in turn. The host may rewrite `source`, and kernels `destination`, only after
+  // wait().
+  void upload(const Buffer& source, const Buffer& destination, VkDeviceSize bytes, VkDeviceSize source_offset = 0);
   // Fills `bytes` of `buffer` (whole buffer by default) with a repeated 32-bit word.
   void fill(const Buffer& buffer, std::uint32_t word, VkDeviceSize bytes = VK_WHOLE_SIZE);
 

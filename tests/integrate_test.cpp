@@ -217,6 +217,36 @@ TEST_F(IntegrateTest, StreamKeepsFrameOrderWithSeveralInFlight) {
   stream_all(clip, [&](const auto& values) { return reference::sigma_clip(m.view(), values, corrections, clip); });
 }
 
+TEST_F(IntegrateTest, StreamUploadsImportedFramesInPlace) {
+  std::mt19937 rng(8);
+  const std::size_t pixels = 5001;  // odd: a 16-bit frame ends in half a word
+  const auto m = random_matrix(pixels, 40, {10, 100, 300}, false, rng);
+  const auto corrections = random_corrections(pixels, false, false, rng);
+  std::vector<io::Frame> imported;
+  for (int i = 0; i < 4; ++i) imported.push_back(random_frame<std::int32_t>(pixels, rng));
+  imported.push_back(random_frame<std::uint16_t>(pixels, rng));
+  imported.push_back(random_frame<float>(pixels, rng));
+  imported.push_back(random_frame<std::int8_t>(pixels, rng));  // converted on the host: copied
+  const io::Frame elsewhere = random_frame<std::int32_t>(pixels, rng);
+  algorithms::Integrator integrator(context(), m, corrections, 3);
+  if (!integrator.import_frames(imported))
+    GTEST_SKIP() << context().info().name << " cannot import host memory (VK_EXT_external_memory_host)";
+  // Imported frames and one elsewhere, interleaved; each result equals the reference's.
+  std::vector<const io::Frame*> order;
+  for (const auto& f : imported) order.insert(order.end(), {&f, &elsewhere});
+  const reference::SigmaClipParams clip{.integration = {.error_model = ErrorModel::poisson}, .cycles = 3, .cutoff = 2.0f};
+  std::size_t next = 0, received = 0;
+  integrator.stream([&]() -> const io::Frame* { return next < order.size() ? order[next++] : nullptr; }, clip,
+                    [&](std::size_t index, IntegrationResult&& r) {
+                      EXPECT_EQ(index, received++);
+                      const auto values = algorithms::frame_as_float(*order[index]);
+                      EXPECT_EQ(first_difference(r, reference::sigma_clip(m.view(), values, corrections, clip)), "")
+                          << "frame " << index << ", " << io::pixel_type_name(order[index]->type);
+                    });
+  EXPECT_EQ(received, order.size());
+  EXPECT_EQ(integrator.frames_read_in_place(), imported.size() - 1) << "every imported frame but the int8 one";
+}
+
 // pyFAI's definitions, worked out by hand: two bins over four pixels, bin 0 = pixels {0, 1}
 // with coefficients {1, 0.5}, bin 1 = pixel 2; pixel 3 in no bin.
 TEST(IntegrateReference, MatchesPyfaiDefinitionsByHand) {
