@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <functional>
+#include <cstdint>
 #include <map>
 #include <numeric>
 #include <stdexcept>
@@ -199,12 +199,12 @@ struct Integrator::State {
   // kernels read the frame's type as it is.
   std::optional<std::pair<const runtime::Buffer*, VkDeviceSize>> imported_memory(const io::Frame& frame) const {
     if (!kernel_pixel_type(frame.type) || frame.data.empty()) return std::nullopt;
-    const std::less_equal<const std::byte*> before;  // a total order, even across allocations
+    // Addresses as integers: the frame may lie in any allocation, where pointers do not compare.
+    const auto begin = reinterpret_cast<std::uintptr_t>(frame.data.data());
     for (const auto& memory : imported) {
-      const std::byte* first = memory.bytes.data();
-      if (before(first, frame.data.data()) &&
-          before(frame.data.data() + frame.data.size(), first + memory.bytes.size()))
-        return std::pair{&memory.buffer, memory.buffer.offset() + static_cast<VkDeviceSize>(frame.data.data() - first)};
+      const auto first = reinterpret_cast<std::uintptr_t>(memory.bytes.data());
+      if (begin >= first && runtime::range_fits(begin - first, frame.data.size(), memory.bytes.size()))
+        return std::pair{&memory.buffer, memory.buffer.offset() + (begin - first)};
     }
     return std::nullopt;
   }

@@ -26,8 +26,9 @@ class Buffer {
   // The host memory holding `bytes`, imported (VK_EXT_external_memory_host) so that transfers read
   // it in place, without a copy into staging. Drivers may pin the pages, which can cost more than
   // copying them once, so import memory that is used again and again (frame buffers), not each
-  // frame (docs/runtime.md, "Imported host memory", has the costs measured). The import covers whole blocks of the device's alignment around `bytes`; offset() says
-  // where `bytes` begins in it. The memory must stay allocated for the Buffer's lifetime.
+  // frame (docs/runtime.md, "Imported host memory", says what was measured). The import covers
+  // whole blocks of the device's alignment around `bytes`; offset() says where `bytes` begins
+  // in it. The memory must stay allocated for the Buffer's lifetime.
   // Throws std::invalid_argument where the device cannot import (DeviceInfo::host_import_alignment
   // is 0), VulkanError where the driver refuses this memory.
   static Buffer import_host(Context& context, std::span<const std::byte> bytes);
