@@ -51,8 +51,9 @@ class Integrator {
   // streaming. Import memory that frames pass through again and again (a receiver's ring of
   // frame buffers): importing may cost more than one copy (runtime::Buffer::import_host). From
   // then on such a frame must stay unchanged until its result has been delivered (on_result), not
-  // only until the next call of `next`, and the memory must stay allocated while this Integrator lives (a frame's
-  // vector must not reallocate). Frames of types the host converts first are copied as before.
+  // only until the next call of `next`, and the memory must stay allocated while this Integrator
+  // lives (a frame's vector must not reallocate). Frames of types the host converts first are
+  // copied as before.
   // Returns false, importing nothing, where the device cannot import host memory.
   bool import_frames(std::span<const io::Frame> frames);
   // Frames uploaded from imported memory so far, without a copy into staging.
