@@ -145,6 +145,7 @@ void measure_wall(benchmark::State& state, const Harness& harness, double bytes_
     next += reps;
   });
   double wall_seconds = 0;
+  std::uint64_t measured = 0;  // not `next`: that counts the warm-up's reps too
   while (state.KeepRunningBatch(reps)) {
     const auto start = Clock::now();
     run_batch(next);
@@ -152,8 +153,9 @@ void measure_wall(benchmark::State& state, const Harness& harness, double bytes_
     state.SetIterationTime(s);
     wall_seconds += s;
     next += reps;
+    measured += reps;
   }
-  report_throughput(state, bytes_per_rep, next - reps, wall_seconds, peak_gbs);
+  report_throughput(state, bytes_per_rep, measured, wall_seconds, peak_gbs);
 }
 
 }  // namespace vulkanite::bench
